@@ -1,0 +1,68 @@
+# Thin front end over meson.  The build lives in build/ (release, -Werror),
+# coverage in build-cov/.  See README.md for what each target does.
+
+BUILD    ?= build
+COVBUILD ?= build-cov
+MESON    ?= meson
+SOURCES  := $(shell find src tests -name '*.[ch]' 2>/dev/null | sort)
+ACSL_SRC := $(wildcard src/kernels/*.c)
+RUN_TESTS = ./$(1)/tests/run_tests --softlin $(1)/src/softlin \
+            --data tests/data
+
+.PHONY: all deps build check unit acsl-parse coverage format format-check \
+        report clean
+
+all: build
+
+deps:
+	@./tools/deps.sh
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) -Dwerror=true
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Everything a change must pass: style, ACSL well-formedness, every test.
+check:
+	@./tools/deps.sh
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory format-check acsl-parse unit
+
+unit: build
+	$(call RUN_TESTS,$(BUILD))
+
+# Frama-C must parse every contract (proofs themselves: make proofs).
+acsl-parse:
+	@frama-c -cpp-extra-args="-Ispec -Isrc" $(ACSL_SRC) > /dev/null \
+	  && echo "acsl-parse: $(words $(ACSL_SRC)) kernel files parsed"
+
+$(COVBUILD)/build.ninja:
+	$(MESON) setup $(COVBUILD) -Db_coverage=true --buildtype=debug \
+	  -Dwerror=true
+
+coverage:
+	@./tools/deps.sh
+	@$(MAKE) --no-print-directory $(COVBUILD)/build.ninja
+	ninja -C $(COVBUILD)
+	@find $(COVBUILD) -name '*.gcda' -delete
+	$(call RUN_TESTS,$(COVBUILD)) > $(COVBUILD)/tests.log 2>&1 \
+	  || { tail -n 30 $(COVBUILD)/tests.log; exit 1; }
+	@./tools/coverage.sh $(COVBUILD) reports/coverage
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES)
+	@awk 'length($$0) > 80 { printf "%s:%d: line over 80 columns\n", \
+	  FILENAME, FNR; bad = 1 } END { exit bad }' $(SOURCES) spec/*.acsl
+	@echo "format-check: $(words $(SOURCES)) files clean"
+
+report:
+	@./tools/deps.sh
+	@$(MAKE) --no-print-directory build
+	@./tools/report.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(COVBUILD)

@@ -1,0 +1,66 @@
+/* attention.c -- two-pass softmax attention of one query over n tokens.
+ *
+ * Pass 1 computes the scores s_i = <a, z_i> (+ log pi_i) into w and their
+ * maximum; pass 2 turns them into weights and takes the tilted mean
+ * zbar = Z^T w, from which F = V zbar.  Taking the weighted mean of the
+ * tokens before applying V costs O(nD + pD) instead of O(npD) and is the
+ * same convex combination: F lies between min_i (V z_i)_r and max_i
+ * (V z_i)_r in every component r, up to rounding.
+ */
+#include <math.h>
+
+#include "kernels/attention.h"
+#include "kernels/linalg.h"
+#include "kernels/softmax.h"
+
+void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
+                     const double *W, const double *V, const double *x,
+                     const double *pi, double *a, double *w, double *zbar,
+                     double *F, double *lognorm)
+{
+    /* 1. Tilt direction a = W x (D). */
+    sl_matvec(D, Dq, W, x, a);
+
+    /* 2. Scores s_i = <a, z_i> + log pi_i, kept in w until step 4. */
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop assigns i, w[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++) {
+        w[i] = sl_dot(D, a, Z + i * D);
+        if (pi != NULL)
+            w[i] += log(pi[i]);
+    }
+
+    /* 3. Largest score, then the shifted exponentials e_i = exp(s_i - M)
+     *    in [0, 1] with sum in [1, n]: nothing overflows. */
+    double m = sl_max(n, w);
+    double sum = sl_exp_shift(n, w, m);
+
+    /* 4. Weights w_i = e_i / sum. */
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop assigns i, w[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        w[i] = w[i] / sum;
+
+    /* 5. Tilted mean zbar = sum_i w_i z_i = Z^T w (D). */
+    sl_matvec_t(n, D, Z, w, zbar);
+
+    /* 6. Output F = V zbar (p). */
+    sl_matvec(p, D, V, zbar, F);
+
+    /* 7. log sum_i pi_i e^{<a, z_i>} = M + log(sum), with pi_i = 1/n
+     *    when no masses were given. */
+    *lognorm = m + log(sum);
+    if (pi == NULL)
+        *lognorm -= log((double)n);
+}
+
+double sl_attn_ess(size_t n, const double *w)
+{
+    return 1.0 / sl_dot(n, w, w);
+}

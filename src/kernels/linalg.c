@@ -1,0 +1,85 @@
+/* linalg.c -- dot products and matrix-vector products, row-major doubles.
+ *
+ * Left-to-right recursive summation: for a length-k dot product the
+ * computed value is within k u sum_i |u_i v_i| / (1 - k u) of the exact
+ * one (Higham, Accuracy and Stability, 2nd ed., eq. 3.5), u = 2^-53.
+ */
+#include "kernels/linalg.h"
+
+double sl_dot(size_t n, const double *u, const double *v)
+{
+    double acc = 0.0;
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant value: acc == SlDot(u, v, i);
+      loop assigns i, acc;
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        acc += u[i] * v[i];
+    return acc;
+}
+
+void sl_matvec(size_t rows, size_t cols, const double *A, const double *x,
+               double *y)
+{
+    /*@
+      loop invariant bound: 0 <= r <= rows;
+      loop invariant done:  \forall integer q; 0 <= q < r ==>
+                              y[q] == SlRowDot(A, x, cols, q);
+      loop assigns r, y[0 .. rows - 1];
+      loop variant rows - r;
+    */
+    for (size_t r = 0; r < rows; r++)
+        y[r] = sl_dot(cols, A + r * cols, x);
+}
+
+void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
+                 double *y)
+{
+    /*@
+      loop invariant bound: 0 <= c <= cols;
+      loop invariant done:  \forall integer q; 0 <= q < c ==>
+                              y[q] == SlColDot(A, x, rows, cols, q);
+      loop assigns c, y[0 .. cols - 1];
+      loop variant cols - c;
+    */
+    for (size_t c = 0; c < cols; c++) {
+        double acc = 0.0;
+        /*@
+          loop invariant bound: 0 <= r <= rows;
+          loop invariant value: acc == SlColDot(A, x, r, cols, c);
+          loop assigns r, acc;
+          loop variant rows - r;
+        */
+        for (size_t r = 0; r < rows; r++)
+            acc += A[r * cols + c] * x[r];
+        y[c] = acc;
+    }
+}
+
+void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
+              double *A)
+{
+    /*@
+      loop invariant bound: 0 <= r <= rows;
+      loop invariant done:  \forall integer q, c; 0 <= q < r && 0 <= c < cols
+                              ==> A[q * cols + c] == u[q] * v[c];
+      loop assigns r, A[0 .. rows * cols - 1];
+      loop variant rows - r;
+    */
+    for (size_t r = 0; r < rows; r++) {
+        /*@
+          loop invariant bound: 0 <= c <= cols;
+          loop invariant row:   \forall integer k; 0 <= k < c ==>
+                                  A[r * cols + k] == u[r] * v[k];
+          loop invariant done:  \forall integer q, k;
+                                  0 <= q < r && 0 <= k < cols ==>
+                                  A[q * cols + k] == u[q] * v[k];
+          loop assigns c, A[r * cols .. r * cols + cols - 1];
+          loop variant cols - c;
+        */
+        for (size_t c = 0; c < cols; c++)
+            A[r * cols + c] = u[r] * v[c];
+    }
+}

@@ -1,0 +1,77 @@
+/* linear.c -- linear attention, finite prompt and Gaussian limit.
+ *
+ * L_n = V u with u = (1/n) sum_i <a, z_i> z_i: one pass over the tokens,
+ * the D x D second-moment matrix is never formed.  The Gaussian limit
+ * uses E z z^T = S + m m^T.
+ */
+#include "kernels/linear.h"
+#include "kernels/linalg.h"
+
+void sl_linear_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
+                       const double *W, const double *V, const double *x,
+                       double *a, double *u, double *L)
+{
+    /* 1. a = W x. */
+    sl_matvec(D, Dq, W, x, a);
+
+    /* 2. u = sum_i <a, z_i> z_i, then divided by n. */
+    /*@
+      loop invariant bound: 0 <= k <= D;
+      loop assigns k, u[0 .. D - 1];
+      loop variant D - k;
+    */
+    for (size_t k = 0; k < D; k++)
+        u[k] = 0.0;
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop assigns i, u[0 .. D - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++) {
+        const double *z = Z + i * D;
+        double s = sl_dot(D, a, z);
+        /*@
+          loop invariant bound: 0 <= k <= D;
+          loop assigns k, u[0 .. D - 1];
+          loop variant D - k;
+        */
+        for (size_t k = 0; k < D; k++)
+            u[k] += s * z[k];
+    }
+    /*@
+      loop invariant bound: 0 <= k <= D;
+      loop assigns k, u[0 .. D - 1];
+      loop variant D - k;
+    */
+    for (size_t k = 0; k < D; k++)
+        u[k] /= (double)n;
+
+    /* 3. L = V u. */
+    sl_matvec(p, D, V, u, L);
+}
+
+void sl_linear_limit_gauss(size_t D, size_t Dq, size_t p, const double *m,
+                           const double *S, const double *W, const double *V,
+                           const double *x, double *a, double *u, double *L)
+{
+    /* 1. a = W x. */
+    sl_matvec(D, Dq, W, x, a);
+
+    /* 2. u = S a + m <m, a>. */
+    sl_matvec(D, D, S, a, u);
+    double ma = sl_dot(D, m, a);
+    /*@
+      loop invariant bound: 0 <= k <= D;
+      loop invariant done:  \forall integer j; 0 <= j < k ==>
+                              u[j] == SlRowDot(S, a, D, j) + m[j] * ma;
+      loop invariant rest:  \forall integer j; k <= j < D ==>
+                              u[j] == SlRowDot(S, a, D, j);
+      loop assigns k, u[0 .. D - 1];
+      loop variant D - k;
+    */
+    for (size_t k = 0; k < D; k++)
+        u[k] += m[k] * ma;
+
+    /* 3. L = V u. */
+    sl_matvec(p, D, V, u, L);
+}

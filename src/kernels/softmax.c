@@ -1,0 +1,123 @@
+/* softmax.c -- stable softmax and log-sum-exp.
+ *
+ * Every exponent is s_i - M <= 0 with M the maximum score, so exp returns a
+ * value in [0, 1] and never overflows; the normaliser lies in [1, n].  A
+ * difference s_i - M below about -745 gives exp = 0, the correctly rounded
+ * weight; two finite scores more than DBL_MAX apart give s_i - M = -inf and
+ * exp(-inf) = 0 again, so no input of finite scores yields NaN.
+ *
+ * Error (u = 2^-53, glibc exp within 1 ulp): each shifted exponential is
+ * within (|s_i - M| + 1) u relative of exp(s_i - M) when M is exact, the
+ * left-to-right sum of n terms in [0, 1] adds at most (n - 1) u relative,
+ * and the division one more rounding.  spec/ACCURACY.md derives the budget.
+ */
+#include <math.h>
+
+#include "kernels/softmax.h"
+
+double sl_max(size_t n, const double *s)
+{
+    double m = s[0];
+    /*@
+      loop invariant bound: 1 <= i <= n;
+      loop invariant upper: \forall integer j; 0 <= j < i ==> s[j] <= m;
+      loop invariant found: \exists integer j; 0 <= j < i && s[j] == m;
+      loop invariant value: m == SlMax(s, i);
+      loop assigns i, m;
+      loop variant n - i;
+    */
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] > m)
+            m = s[i];
+    }
+    return m;
+}
+
+double sl_exp_shift(size_t n, double *s, double c)
+{
+    double sum = 0.0;
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant done:  \forall integer j; 0 <= j < i ==>
+                              s[j] == \exp(\at(s[j], Pre) - c)
+                              && 0 <= s[j] <= 1;
+      loop invariant rest:  \forall integer j; i <= j < n ==>
+                              s[j] == \at(s[j], Pre);
+      loop invariant value: sum == SlSum(s, i);
+      loop assigns i, sum, s[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++) {
+        s[i] = exp(s[i] - c);
+        sum += s[i];
+    }
+    return sum;
+}
+
+void sl_softmax_inplace(size_t n, double *s)
+{
+    /* 1. The largest score: every shifted exponent is then <= 0. */
+    double m = sl_max(n, s);
+
+    /* 2. Shifted exponentials, each in [0, 1]; their sum is in [1, n]
+     *    because the maximum contributes exp(0) = 1. */
+    double sum = sl_exp_shift(n, s, m);
+
+    /* 3. Normalise: one correctly rounded division per weight. */
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop assigns i, s[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        s[i] = s[i] / sum;
+}
+
+void sl_softmax(size_t n, const double *s, double *w)
+{
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant copy:  \forall integer j; 0 <= j < i ==> w[j] == s[j];
+      loop assigns i, w[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        w[i] = s[i];
+    sl_softmax_inplace(n, w);
+}
+
+double sl_logsumexp(size_t n, const double *s)
+{
+    /* 1. The largest score and where it is. */
+    size_t top = 0;
+    /*@
+      loop invariant bound: 1 <= i <= n;
+      loop invariant top:   0 <= top < i;
+      loop invariant upper: \forall integer j; 0 <= j < i ==> s[j] <= s[top];
+      loop assigns i, top;
+      loop variant n - i;
+    */
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] > s[top])
+            top = i;
+    }
+    double m = s[top];
+
+    /* 2. The other terms exp(s_i - m), each in [0, 1]: their sum r lies in
+     *    [0, n - 1] and the normaliser is 1 + r. */
+    double rest = 0.0;
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant sign:  0 <= rest <= i;
+      loop assigns i, rest;
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++) {
+        if (i != top)
+            rest += exp(s[i] - m);
+    }
+
+    /* 3. m + log(1 + r): log1p keeps full relative accuracy when r is
+     *    small, which is when one score dominates. */
+    return m + log1p(rest);
+}

@@ -1,0 +1,178 @@
+/* stream.h -- one-pass (online) softmax attention for tokens made on the fly.
+ *
+ * The same quantities as attention.h, for a prompt that is never stored:
+ * each token is pushed once with its score s_i (usually <a, z_i>, plus
+ * log pi_i for weighted tokens) and forgotten.  The state keeps a running
+ * maximum M of the scores and, relative to it,
+ *
+ *   wsum  = sum_i e_i,  e_i = exp(s_i - M)
+ *   wsq   = sum_i e_i^2                       (for the effective size)
+ *   mean  = sum_i e_i z_i / wsum              (tilted mean zbar, D)
+ *   tmean = sum_i e_i t_i / wsum,             t_i = <h, z_i>
+ *   comom = sum_i e_i (z_i - mean)(t_i - tmean)   (D)
+ *
+ * updated by the weighted Welford recurrence (West, 1979): when a new score
+ * exceeds M the sums are rescaled by exp(M_old - M_new) <= 1, and the means
+ * move by the new token's share e / wsum, so no sum is ever formed of terms
+ * larger than the running total.  comom / wsum is C_w h, the tilted
+ * covariance applied to h, which is what dl/dW needs when h = V^T g
+ * (gradient.h); pass h == NULL to skip it.
+ *
+ * Agreement with the two-pass kernel: both compute the same convex
+ * combination; the means differ by rounding only, O(n u) relative in the
+ * worst case and O(sqrt(n) u) typically (tests/test_stream.c measures it
+ * against SL_STREAM_AGREE_EPS below).
+ *
+ * Two states over disjoint token sets can be merged (Chan et al., 1979),
+ * which gives the same result as pushing all tokens into one state, up to
+ * rounding.
+ */
+#ifndef SOFTLIN_STREAM_H
+#define SOFTLIN_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "softlin.acsl"
+
+/* Relative tolerance, per token, for stream vs two-pass agreement:
+ * |zbar_stream - zbar_2pass| <= SL_STREAM_AGREE_EPS * n * max_i |z_i|. */
+#define SL_STREAM_AGREE_EPS (8.0 * 0x1p-53)
+
+typedef struct sl_stream {
+    size_t dim;      /* D, the token dimension */
+    size_t count;    /* tokens pushed so far */
+    double max;      /* running maximum score M */
+    double wsum;     /* sum_i exp(s_i - M), >= 1 once count >= 1 */
+    double wsq;      /* sum_i exp(2 (s_i - M)) */
+    double *mean;    /* D, caller's buffer: tilted mean */
+    const double *h; /* D or NULL: direction for the covariance */
+    double tmean;    /* tilted mean of <h, z> */
+    double *comom;   /* D or NULL (with h): weighted co-moment */
+} sl_stream;
+
+/*@
+  predicate sl_stream_ok(sl_stream *st) =
+    \valid(st) && st->dim >= 1
+    && \valid(st->mean + (0 .. st->dim - 1))
+    && (st->h == \null <==> st->comom == \null)
+    && (st->h != \null ==> \valid_read(st->h + (0 .. st->dim - 1))
+                           && \valid(st->comom + (0 .. st->dim - 1)))
+    && \separated(st, st->mean + (0 .. st->dim - 1))
+    && (st->comom != \null ==>
+          \separated(st->comom + (0 .. st->dim - 1),
+                     st->mean + (0 .. st->dim - 1), st));
+*/
+
+/* Start an empty stream over D-dimensional tokens.  mean (D) and, when h is
+ * not NULL, comom (D) are the caller's buffers and must stay alive. */
+/*@
+  requires valid_st: \valid(st);
+  requires dim:      D >= 1;
+  requires valid_m:  \valid(mean + (0 .. D - 1));
+  requires pair:     h == \null <==> comom == \null;
+  requires valid_h:  h != \null ==> \valid_read(h + (0 .. D - 1))
+                                    && \valid(comom + (0 .. D - 1));
+  requires sep:      \separated(st, mean + (0 .. D - 1));
+  requires sep_c:    comom != \null ==>
+                       \separated(comom + (0 .. D - 1), mean + (0 .. D - 1),
+                                  st);
+  assigns  *st;
+  ensures  ok:       sl_stream_ok(st);
+  ensures  empty:    st->count == 0 && st->dim == D && st->mean == mean
+                     && st->h == h && st->comom == comom;
+*/
+void sl_stream_init(sl_stream *st, size_t D, double *mean, const double *h,
+                    double *comom);
+
+/* Push one token z (D) with score s (finite). */
+/*@
+  requires ok:       sl_stream_ok(st);
+  requires room:     st->count < SIZE_MAX;
+  requires valid_z:  \valid_read(z + (0 .. st->dim - 1));
+  requires finite:   \is_finite(s);
+  requires sep:      \separated(z + (0 .. st->dim - 1), st,
+                                st->mean + (0 .. st->dim - 1));
+  requires sep_c:    st->comom != \null ==>
+                       \separated(z + (0 .. st->dim - 1),
+                                  st->comom + (0 .. st->dim - 1));
+  assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
+           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1];
+  ensures  count:    st->count == \old(st->count) + 1;
+  ensures  max:      \old(st->count) == 0 ==> st->max == s;
+  ensures  max_grow: \old(st->count) > 0 ==>
+                       st->max == (s > \old(st->max) ? s : \old(st->max));
+  ensures  mass:     st->wsum >= 1;
+  ensures  ok:       sl_stream_ok(st);
+*/
+void sl_stream_push(sl_stream *st, double s, const double *z);
+
+/* Fold src into dst (same dim, both with or both without h, same h);
+ * src is left unchanged. */
+/*@
+  requires ok:       sl_stream_ok(dst) && sl_stream_ok(src);
+  requires same:     dst->dim == src->dim && dst->h == src->h;
+  requires room:     dst->count + src->count <= SIZE_MAX;
+  requires sep:      \separated(dst, src, dst->mean + (0 .. dst->dim - 1),
+                                src->mean + (0 .. src->dim - 1));
+  requires sep_c:    dst->comom != \null ==>
+                       \separated(dst->comom + (0 .. dst->dim - 1),
+                                  src->comom + (0 .. src->dim - 1),
+                                  src->mean + (0 .. src->dim - 1), src);
+  assigns  dst->count, dst->max, dst->wsum, dst->wsq, dst->tmean,
+           dst->mean[0 .. dst->dim - 1], dst->comom[0 .. dst->dim - 1];
+  ensures  count:    dst->count == \old(dst->count) + src->count;
+  ensures  ok:       sl_stream_ok(dst);
+*/
+void sl_stream_merge(sl_stream *dst, const sl_stream *src);
+
+/* Output F = V mean (p), *lognorm = log((1/count) sum_i exp(s_i)) and
+ * *ess = wsum^2 / wsq; count >= 1.  ess may be NULL. */
+/*@
+  requires ok:       sl_stream_ok(st);
+  requires nonempty: st->count >= 1;
+  requires shape:    p >= 1 && p * st->dim <= SIZE_MAX;
+  requires valid_V:  \valid_read(V + (0 .. p * st->dim - 1));
+  requires valid_F:  \valid(F + (0 .. p - 1)) && \valid(lognorm);
+  requires valid_e:  ess == \null || \valid(ess);
+  requires sep:      \separated(F + (0 .. p - 1), lognorm, st,
+                                V + (0 .. p * st->dim - 1),
+                                st->mean + (0 .. st->dim - 1));
+  requires sep_e:    ess != \null ==>
+                       \separated(ess, lognorm, F + (0 .. p - 1), st);
+  assigns  F[0 .. p - 1], *lognorm, *ess;
+  ensures  output:   \forall integer r; 0 <= r < p ==>
+                       F[r] == SlRowDot(V, st->mean, st->dim, r);
+*/
+void sl_stream_finish(const sl_stream *st, size_t p, const double *V, double *F,
+                      double *lognorm, double *ess);
+
+/* dl/dV = g mean^T (p x D) and dl/dW = (comom / wsum) x^T (D x Dq), for the
+ * state's tokens and loss gradient g (p); the state must have been started
+ * with h = V^T g.  count >= 1. */
+/*@
+  requires ok:       sl_stream_ok(st) && st->h != \null;
+  requires nonempty: st->count >= 1;
+  requires shape:    p >= 1 && Dq >= 1 && p * st->dim <= SIZE_MAX
+                     && st->dim * Dq <= SIZE_MAX;
+  requires valid_in: \valid_read(g + (0 .. p - 1))
+                     && \valid_read(x + (0 .. Dq - 1));
+  requires valid_o:  \valid(dV + (0 .. p * st->dim - 1))
+                     && \valid(dW + (0 .. st->dim * Dq - 1));
+  requires sep:      \separated(dV + (0 .. p * st->dim - 1),
+                                dW + (0 .. st->dim * Dq - 1), st,
+                                g + (0 .. p - 1), x + (0 .. Dq - 1),
+                                st->mean + (0 .. st->dim - 1),
+                                st->comom + (0 .. st->dim - 1));
+  assigns  dV[0 .. p * st->dim - 1], dW[0 .. st->dim * Dq - 1];
+  ensures  dV:       \forall integer r, k; 0 <= r < p && 0 <= k < st->dim
+                       ==> dV[r * st->dim + k] == g[r] * st->mean[k];
+  ensures  dW:       \forall integer k, j; 0 <= k < st->dim && 0 <= j < Dq
+                       ==> dW[k * Dq + j]
+                           == (st->comom[k] / st->wsum) * x[j];
+*/
+void sl_stream_backward(const sl_stream *st, size_t p, size_t Dq,
+                        const double *g, const double *x, double *dV,
+                        double *dW);
+
+#endif
