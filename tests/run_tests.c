@@ -61,6 +61,9 @@ int main(int argc, char **argv)
     register_gauss_suite();
     register_params_suite();
     register_cli_suite();
+    register_oracle_suite();
+    register_arb_suite();
+    register_exact_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     if (suite == NULL) {

@@ -29,5 +29,8 @@ void register_rng_suite(void);
 void register_gauss_suite(void);
 void register_params_suite(void);
 void register_cli_suite(void);
+void register_oracle_suite(void);
+void register_arb_suite(void);
+void register_exact_suite(void);
 
 #endif
