@@ -10,7 +10,7 @@ RUN_TESTS = ./$(1)/tests/run_tests --softlin $(1)/src/softlin \
             --data tests/data
 
 .PHONY: all deps build check unit acsl-parse coverage format format-check \
-        report clean
+        checks-quick report clean
 
 all: build
 
@@ -27,10 +27,12 @@ build: $(BUILD)/build.ninja
 check:
 	@./tools/deps.sh
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory format-check acsl-parse unit
+	@$(MAKE) --no-print-directory format-check acsl-parse unit checks-quick
 
 unit: build
 	$(call RUN_TESTS,$(BUILD))
+	@mkdir -p reports
+	./$(BUILD)/src/softlin oracle --cases 200 --json reports/accuracy.json
 
 # Frama-C must parse every contract (proofs themselves: make proofs).
 acsl-parse:
@@ -59,10 +61,16 @@ format-check:
 	  FILENAME, FNR; bad = 1 } END { exit bad }' $(SOURCES) spec/*.acsl
 	@echo "format-check: $(words $(SOURCES)) files clean"
 
+# The quick Monte Carlo check set, gated (part of make check).
+checks-quick: build
+	@./tools/checks.sh $(BUILD) reports/quick quick
+
+# The main job: every check at default size, proofs, coverage, reports.
+# QUICK=1 runs the quick sizes.
 report:
 	@./tools/deps.sh
 	@$(MAKE) --no-print-directory build
-	@./tools/report.sh $(BUILD)
+	@./tools/report.sh $(BUILD) $(QUICK)
 
 clean:
 	rm -rf $(BUILD) $(COVBUILD)

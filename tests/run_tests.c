@@ -61,9 +61,17 @@ int main(int argc, char **argv)
     register_gauss_suite();
     register_params_suite();
     register_cli_suite();
+    register_law_suite();
+    register_measure_suite();
+    register_engine_suite();
     register_oracle_suite();
     register_arb_suite();
     register_exact_suite();
+    register_accuracy_suite();
+    register_oracle_cli_suite();
+    register_stats_suite();
+    register_report_suite();
+    register_gate_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     if (suite == NULL) {

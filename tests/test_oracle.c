@@ -26,6 +26,7 @@
 #include "kernels/linear.h"
 #include "kernels/softmax.h"
 #include "kernels/stream.h"
+#include "oracle/accuracy.h"
 #include "oracle/budget.h"
 #include "oracle/oracle_mpfr.h"
 #include "random/rng.h"
@@ -53,22 +54,22 @@ static tight tight_make(const char *name)
     return t;
 }
 
-/* Record one comparison of got against the exact value; print the first
- * few failures with the case tag. */
+/* Record one comparison of got against the exact value (the accuracy
+ * sweep's sl_acc_compare); print the first few failures with the case
+ * tag. */
 static void tight_check(tight *t, const char *tag, size_t idx, double got,
                         mpfr_srcptr exact, double budget)
 {
-    double err = sl_oracle_abs_err(got, exact);
-    double ratio = budget > 0.0 ? err / budget : (err > 0.0 ? INFINITY : 0);
+    sl_acc_entry e;
+    int ok = sl_acc_compare(got, exact, budget, &e);
     t->checks++;
-    if (ratio > t->max || isnan(ratio))
-        t->max = isnan(ratio) ? INFINITY : ratio;
-    if (!(err <= budget)) {
+    if (e.ratio > t->max)
+        t->max = e.ratio;
+    if (!ok) {
         if (t->fails < 4)
             fprintf(stderr,
                     "\n  %s [%s #%zu]: got %a want %a err %a > budget %a",
-                    t->name, tag, idx, got, mpfr_get_d(exact, MPFR_RNDN), err,
-                    budget);
+                    t->name, tag, idx, got, e.exact, e.error, budget);
         t->fails++;
     }
 }
@@ -298,9 +299,9 @@ static double control_ratio(softmax_fn fn, size_t n, const double *s)
     CU_ASSERT_EQUAL(sl_oracle_softmax_mpfr(n, s, ex, 0), SL_OK);
     double b = sl_budget_softmax(n, s), worst = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double e = sl_oracle_abs_err(w[i], ex[i]);
-        double r = isnan(e) ? INFINITY : e / b;
-        worst = r > worst ? r : worst;
+        sl_acc_entry e;
+        sl_acc_compare(w[i], ex[i], b, &e);
+        worst = e.ratio > worst ? e.ratio : worst;
     }
     sl_mpvec_free(n, ex);
     free(w);

@@ -11,7 +11,7 @@ set -eu
 PKGS="gcc libc6-dev pkg-config meson ninja-build
 libcunit1-dev libjansson-dev libgsl-dev librandom123-dev
 libmpfr-dev libgmp-dev libflint-arb-dev
-lcov gcovr clang-format
+lcov gcovr clang-format gnuplot-nox python3
 frama-c-base why3 z3 cvc4"
 
 missing=""

@@ -1,90 +1,58 @@
 #!/bin/sh
-# report.sh BUILD -- the main job: every check that exists, at default size,
-# and a summary in reports/.
+# report.sh BUILD [QUICK] -- the main job behind `make report`.
 #
-# Runs the unit and property tests, a Gaussian eval sweep over n, the ACSL
-# parse of every kernel and the coverage build; writes reports/summary.md
-# (and keeps the raw outputs beside it).  Exits non-zero when any step
-# fails.  Files are written to a temporary name and renamed, so a failed
-# run leaves no half-written report.
+# Runs every check at default size (QUICK=1: the quick sizes of make
+# check), the training experiment, the oracle accuracy sweep, the proof
+# replay, the unit tests and coverage; then tools/report.py writes
+# reports/index.html and reports/summary.md.  Progress goes to stderr;
+# the exit status is that of the gate over everything.
 set -u
 build=$1
+quick=${2:-}
 out=reports
 mkdir -p "$out"
 status=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+start=$(date +%s)
 
 step() {
-    printf 'report: %s ... ' "$1" >&2
+    printf 'report: [%4ds] %s\n' $(($(date +%s) - start)) "$1" >&2
 }
-done_step() {
-    if [ "$1" -eq 0 ]; then echo ok >&2; else echo FAILED >&2; status=1; fi
+fail() {
+    echo "report: FAILED: $1" >&2
+    status=1
 }
 
 step "unit and property tests"
 "./$build/tests/run_tests" --softlin "$build/src/softlin" \
-    --data tests/data > "$tmp/tests.log" 2>&1
-done_step $?
+    --data tests/data > "$out/tests.log" 2>&1 || fail "unit tests"
+grep -E '^ +(suites|tests|asserts) ' "$out/tests.log" >&2
 
-step "ACSL parse of the kernels"
-frama-c -cpp-extra-args="-Ispec -Isrc" src/kernels/*.c > "$tmp/acsl.log" 2>&1
-done_step $?
+step "Monte Carlo checks ($([ -n "$quick" ] && echo quick || echo full))"
+./tools/checks.sh "$build" "$out/checks" \
+    "$([ -n "$quick" ] && echo quick || echo full)" || fail "checks"
 
-step "Gaussian eval sweep"
-: > "$tmp/eval.tsv"
-printf 'n\tdistance\tkappa\tess\n' > "$tmp/eval.tsv"
-for n in 100 1000 10000 100000 1000000; do
-    "./$build/src/softlin" eval --params tests/data/valid.json --n "$n" \
-        --seed 1 > "$tmp/eval_$n.txt" 2>> "$tmp/eval.err" || status=1
-    awk -v n="$n" '$1 == "distance" { d = $2 } $1 == "kappa" { k = $2 }
-        $1 == "ess" { e = $2 }
-        END { printf "%s\t%s\t%s\t%s\n", n, d, k, e }' \
-        "$tmp/eval_$n.txt" >> "$tmp/eval.tsv"
-done
-done_step $status
+if [ -x tools/train.sh ]; then
+    step "training experiment"
+    ./tools/train.sh "$build" "$out/train" "$quick" || fail "training"
+fi
+
+step "oracle accuracy"
+"./$build/src/softlin" oracle --cases "$([ -n "$quick" ] && echo 100 \
+    || echo 400)" --json "$out/accuracy.json" > "$out/accuracy.txt" \
+    2>&1 || fail "accuracy budgets"
+
+if grep -q '^proofs-replay:' Makefile; then
+    step "proofs (cache replay)"
+    make --no-print-directory proofs-replay > "$out/proofs.log" 2>&1 \
+        || fail "proofs"
+fi
 
 step "coverage"
-make --no-print-directory coverage > "$tmp/coverage.log" 2>&1
-done_step $?
+make --no-print-directory coverage > "$out/coverage.log" 2>&1 \
+    || fail "coverage"
+grep '^coverage' "$out/coverage.log" >&2
 
-summary_line=$(grep -E '^ +tests ' "$tmp/tests.log" | head -n 1)
-{
-    echo "# softlin report"
-    echo
-    echo "Produced by \`make report\` on $(date -u +%Y-%m-%dT%H:%M:%SZ)."
-    echo
-    echo "## Tests"
-    echo
-    echo '```'
-    sed -n '/Run Summary/,$p' "$tmp/tests.log"
-    echo '```'
-    echo
-    echo "## Gaussian eval sweep (tests/data/valid.json, seed 1)"
-    echo
-    echo "| n | distance F_n - F_inf | kappa | effective sample size |"
-    echo "| --- | --- | --- | --- |"
-    tail -n +2 "$tmp/eval.tsv" | awk -F '\t' \
-        '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }'
-    echo
-    echo "## Coverage"
-    echo
-    echo '```'
-    grep '^coverage' "$tmp/coverage.log"
-    echo '```'
-    echo
-    if [ "$status" -eq 0 ]; then
-        echo "Verdict: every step passed."
-    else
-        echo "Verdict: FAILED (see the step marked FAILED above)."
-    fi
-} > "$out/summary.md.tmp"
-mv "$out/summary.md.tmp" "$out/summary.md"
-cp "$tmp/tests.log" "$out/tests.log.tmp" && mv "$out/tests.log.tmp" \
-    "$out/tests.log"
-cp "$tmp/eval.tsv" "$out/eval.tsv.tmp" && mv "$out/eval.tsv.tmp" \
-    "$out/eval.tsv"
-
-echo "report: $summary_line" >&2
-echo "report: written $out/summary.md" >&2
+step "report pages"
+/usr/bin/python3 tools/report.py "$out" || fail "gate"
+step "done: $out/index.html, $out/summary.md"
 exit $status

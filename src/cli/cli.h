@@ -32,6 +32,15 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 int cmd_eval(int argc, char **argv);
 void cmd_eval_usage(FILE *out);
 
+int cmd_check(int argc, char **argv);
+void cmd_check_usage(FILE *out);
+
+int cmd_oracle(int argc, char **argv);
+void cmd_oracle_usage(FILE *out);
+
+int cmd_gate(int argc, char **argv);
+void cmd_gate_usage(FILE *out);
+
 /* ---- Messages (args.c) ------------------------------------------------ */
 
 /* Print "softlin CMD: <formatted>\n" on stderr (just "softlin: " when cmd

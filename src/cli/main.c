@@ -21,6 +21,12 @@ typedef struct command {
 static const command commands[] = {
     {"eval", cmd_eval, cmd_eval_usage,
      "one Gaussian prompt: F_n against its infinite-prompt limit"},
+    {"check", cmd_check, cmd_check_usage,
+     "Monte Carlo checks of the theorems, with verdicts and reports"},
+    {"oracle", cmd_oracle, cmd_oracle_usage,
+     "every kernel against its MPFR oracle and its error budget"},
+    {"gate", cmd_gate, cmd_gate_usage,
+     "CI's verdict on check reports: fails on rigorous or control errors"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

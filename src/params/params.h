@@ -18,6 +18,8 @@
 #define SOFTLIN_PARAMS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "status.h"
 
@@ -47,6 +49,17 @@ sl_status sl_params_load(const char *path, sl_params *out, char *err,
                          size_t errlen);
 
 /* Free what a successful parse allocated and empty p. */
+/* Draw parameters from (seed, stream 2^63) of rng.h, for runs without a
+ * file: D = Dq = dim, p = 2; mean ~ 0.3 N(0, I); cov = A A^T / D + I / 2
+ * with A standard Gaussian; W and V Gaussian with variance 1/D; the query
+ * Gaussian, rescaled so that a^T S a = quad (a = W x; quad > 0).
+ * SL_EINVAL for dim == 0 or dim > SL_PARAMS_MAX_DIM, SL_ENOMEM. */
+sl_status sl_params_draw(uint64_t seed, size_t dim, double quad,
+                         sl_params *out);
+
+/* Write p as one line of JSON in the file format (numbers as %.17g). */
+void sl_params_print(FILE *f, const sl_params *p);
+
 void sl_params_free(sl_params *p);
 
 #endif

@@ -1,0 +1,272 @@
+/* test_engine.c -- CUnit suites "engine" and "checks": the Monte Carlo
+ * engine and the verdicts built on it.
+ *
+ * engine: the deviations of one trial equal those of the two-pass kernels
+ * run on the same tokens, made explicit (z = m + L eta); results do not
+ * depend on the thread count, bit for bit; a fault changes them.
+ * checks: on Gaussian and sub-Gaussian tokens the rigorous rows pass and
+ * their controls fail; a deliberately wrong kernel (every score 0) is
+ * flagged; the fitted rate is near -1/2 and its n^-1 control fails.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/checks.h"
+#include "engine/engine.h"
+#include "kernels/attention.h"
+#include "kernels/gradient.h"
+#include "kernels/linalg.h"
+#include "measure/measure.h"
+#include "testing.h"
+
+/* Engine (white coordinates, one pass) vs two-pass kernels on z: the
+ * same convex combinations, rounded differently: a few hundred ulps of
+ * O(1) values for n = 1000. */
+#define ENGINE_AGREE_TOL 1e-11
+
+#define D  3
+#define DQ 2
+#define P  2
+static const double M[D] = {0.3, -0.2, 0.5};
+static const double S[D * D] = {1.0, 0.3, -0.2, 0.3, 0.8, 0.1, -0.2, 0.1, 1.5};
+static const double W[D * DQ] = {0.5, -0.2, 0.1, 0.4, -0.3, 0.2};
+static const double V[P * D] = {1.0, 0.5, -0.5, 0.2, -1.0, 0.3};
+static const double X[DQ] = {0.8, -0.6};
+static const double G[P] = {0.70710678118654752, 0.70710678118654752};
+
+static sl_measure make(const char *law)
+{
+    sl_law l;
+    sl_measure mu;
+    CU_ASSERT_FATAL(sl_law_parse(law, &l) == 0);
+    CU_ASSERT_FATAL(sl_measure_init(&mu, &l, D, M, S) == SL_OK);
+    return mu;
+}
+
+/* Trial 0 of a job, redone by hand: draw the same white tokens (same
+ * stream, same blocks), color them, run sl_attn_forward/backward. */
+static void test_trial_matches_kernels(void)
+{
+    sl_measure mu = make("rademacher");
+    double a[D], h[D];
+    sl_matvec(D, DQ, W, X, a);
+    sl_matvec_t(P, D, V, G, h);
+    uint64_t n = 1000;
+    sl_mc_job job = {&mu, a, h, n, 2, 5, 3, 1, NULL, NULL, SL_FAULT_NONE};
+    double dm[2 * D], dc[2 * D];
+    CU_ASSERT_FATAL(sl_mc_run(&job, dm, dc) == SL_OK);
+
+    double *Z = malloc(n * D * sizeof(double)), *w = malloc(n * 8);
+    CU_ASSERT_FATAL(Z != NULL && w != NULL);
+    sl_rng r;
+    sl_rng_init(&r, 5, (UINT64_C(3) << 32) | 0);
+    double eta[SL_ENGINE_BLOCK * D];
+    for (uint64_t i = 0; i < n; i += SL_ENGINE_BLOCK) {
+        size_t nb = n - i < SL_ENGINE_BLOCK ? n - i : SL_ENGINE_BLOCK;
+        sl_measure_draw_white(&mu, &r, nb, eta);
+        for (size_t j = 0; j < nb; j++)
+            sl_measure_color(&mu, eta + j * D, Z + (i + j) * D);
+    }
+    double aa[D], zbar[D], F[P], lognorm, hh[D], c[D], dV[P * D], dW[D * DQ];
+    sl_attn_forward(n, D, DQ, P, Z, W, V, X, NULL, aa, w, zbar, F, &lognorm);
+    sl_attn_backward(n, D, DQ, P, Z, V, X, w, zbar, G, hh, c, dV, dW);
+
+    double ln, mu_a[D], cov_a[D * D], work[2 * D], Ch[D];
+    sl_measure_tilt(&mu, a, &ln, mu_a, cov_a, work);
+    sl_matvec(D, D, cov_a, h, Ch);
+    for (int k = 0; k < D; k++) {
+        CU_ASSERT(fabs(dm[k] - (zbar[k] - mu_a[k])) < ENGINE_AGREE_TOL);
+        CU_ASSERT(fabs(dc[k] - (c[k] - Ch[k])) < ENGINE_AGREE_TOL);
+    }
+    free(Z);
+    free(w);
+    sl_measure_free(&mu);
+}
+
+static void run_job(const sl_measure *mu, unsigned threads, int fault,
+                    double *dm, double *dc)
+{
+    double a[D], h[D];
+    sl_matvec(D, DQ, W, X, a);
+    sl_matvec_t(P, D, V, G, h);
+    sl_mc_job job = {mu, a, h, 700, 64, 11, 0, threads, NULL, NULL, fault};
+    CU_ASSERT_FATAL(sl_mc_run(&job, dm, dc) == SL_OK);
+}
+
+static void test_threads_bit_identical(void)
+{
+    sl_measure mu = make("gaussian");
+    double dm1[64 * D], dc1[64 * D], dm2[64 * D], dc2[64 * D];
+    run_job(&mu, 1, SL_FAULT_NONE, dm1, dc1);
+    run_job(&mu, 2, SL_FAULT_NONE, dm2, dc2);
+    CU_ASSERT(memcmp(dm1, dm2, sizeof dm1) == 0);
+    CU_ASSERT(memcmp(dc1, dc2, sizeof dc1) == 0);
+    run_job(&mu, 2, SL_FAULT_SCORES, dm2, dc2);
+    CU_ASSERT(memcmp(dm1, dm2, sizeof dm1) != 0);
+    sl_measure_free(&mu);
+}
+
+static void test_bad_job(void)
+{
+    sl_measure mu = make("gaussian");
+    double a[D] = {0}, h[D] = {0}, dm[D], dc[D];
+    sl_mc_job job = {&mu, a, h, 0, 1, 1, 0, 1, NULL, NULL, 0};
+    CU_ASSERT(sl_mc_run(&job, dm, dc) == SL_EINVAL);
+    job.n = 10;
+    job.trials = 0;
+    CU_ASSERT(sl_mc_run(&job, dm, dc) == SL_EINVAL);
+    sl_measure_free(&mu);
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static sl_check_cfg base_cfg(const sl_measure *mu, const char *name,
+                             const uint64_t *ns, size_t nn)
+{
+    sl_check_cfg c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.mu = mu;
+    c.Dq = DQ;
+    c.p = P;
+    c.W = W;
+    c.V = V;
+    c.x = X;
+    c.g = G;
+    c.ns = ns;
+    c.nn = nn;
+    c.trials = 400;
+    c.seed = 2026;
+    c.delta = 0.05;
+    c.alpha = 1e-3;
+    c.paper_C = 4.0;
+    c.paper_c = 1.0;
+    c.rate_tol = 0.1;
+    c.ref_draws = 20000;
+    c.threads = 2;
+    return c;
+}
+
+/* Counts of the table's verdicts: rigorous non-control FAILs, controls
+ * that did not FAIL, rigorous rows judged. */
+static void tally(const sl_table *t, int *fail, int *ctl_pass, int *judged)
+{
+    *fail = *ctl_pass = *judged = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        const sl_row *r = &t->rows[i];
+        if (r->cls != SL_CLASS_RIGOROUS || r->verdict == SL_NA)
+            continue;
+        if (r->control)
+            *ctl_pass += r->verdict != SL_FAIL;
+        else {
+            *fail += r->verdict == SL_FAIL;
+            (*judged)++;
+        }
+    }
+}
+
+static void check_law(const char *law)
+{
+    sl_measure mu = make(law);
+    /* The dW bound's 1/n term makes it loose at small n, where its
+     * control (bound / 20) could not fail: start at 20000. */
+    const uint64_t ns[] = {20000};
+    sl_check_cfg c = base_cfg(&mu, "gradient", ns, 1);
+    c.trials = 300;
+    sl_table t;
+    sl_check_info info;
+    sl_table_init(&t);
+    CU_ASSERT_FATAL(sl_check_run(&c, &t, &info) == SL_OK);
+    int fail, ctl, judged;
+    tally(&t, &fail, &ctl, &judged);
+    CU_ASSERT(judged >= 2);
+    CU_ASSERT(fail == 0);
+    CU_ASSERT(ctl == 0);
+    sl_table_free(&t);
+    sl_measure_free(&mu);
+}
+
+static void test_gaussian_passes(void)
+{
+    check_law("gaussian");
+}
+
+static void test_subgaussian_pass(void)
+{
+    check_law("rademacher");
+    check_law("uniform");
+    check_law("mixture");
+}
+
+/* The wrong kernel (plain average instead of softmax) must be flagged. */
+static void test_wrong_kernel_flagged(void)
+{
+    sl_measure mu = make("gaussian");
+    const uint64_t ns[] = {2000};
+    sl_check_cfg c = base_cfg(&mu, "concentration", ns, 1);
+    c.fault = SL_FAULT_SCORES;
+    sl_table t;
+    sl_check_info info;
+    sl_table_init(&t);
+    CU_ASSERT_FATAL(sl_check_run(&c, &t, &info) == SL_OK);
+    int fail, ctl, judged;
+    tally(&t, &fail, &ctl, &judged);
+    CU_ASSERT(judged == 1 && fail == 1);
+    sl_table_free(&t);
+    sl_measure_free(&mu);
+}
+
+static void test_rate_fit(void)
+{
+    sl_measure mu = make("gaussian");
+    const uint64_t ns[] = {100, 1000, 10000};
+    sl_check_cfg c = base_cfg(&mu, "rate", ns, 3);
+    sl_table t;
+    sl_check_info info;
+    sl_table_init(&t);
+    CU_ASSERT_FATAL(sl_check_run(&c, &t, &info) == SL_OK);
+    CU_ASSERT(t.nfits == 6);
+    for (size_t i = 0; i < t.nfits; i++) {
+        const sl_fit *f = &t.fits[i];
+        CU_ASSERT(fabs(f->slope + 0.5) < 0.1);
+        CU_ASSERT(f->verdict == (f->control ? SL_FAIL : SL_PASS));
+    }
+    sl_table_free(&t);
+    sl_measure_free(&mu);
+}
+
+/* Unknown names and bad grids are refused. */
+static void test_bad_config(void)
+{
+    sl_measure mu = make("gaussian");
+    const uint64_t ns[] = {100, 100};
+    sl_check_cfg c = base_cfg(&mu, "nonsense", ns, 1);
+    sl_table t;
+    sl_check_info info;
+    sl_table_init(&t);
+    CU_ASSERT(sl_check_run(&c, &t, &info) == SL_EINVAL);
+    c.name = "concentration";
+    c.nn = 2; /* not increasing */
+    CU_ASSERT(sl_check_run(&c, &t, &info) == SL_EINVAL);
+    c.name = "rate";
+    c.nn = 1;
+    CU_ASSERT(sl_check_run(&c, &t, &info) == SL_EINVAL);
+    sl_table_free(&t);
+    sl_measure_free(&mu);
+}
+
+void register_engine_suite(void)
+{
+    CU_pSuite s = CU_add_suite("engine", NULL, NULL);
+    testing_add(s, "trial_matches_kernels", test_trial_matches_kernels);
+    testing_add(s, "threads_bit_identical", test_threads_bit_identical);
+    testing_add(s, "bad_job", test_bad_job);
+    s = CU_add_suite("checks", NULL, NULL);
+    testing_add(s, "gaussian_passes", test_gaussian_passes);
+    testing_add(s, "subgaussian_pass", test_subgaussian_pass);
+    testing_add(s, "wrong_kernel_flagged", test_wrong_kernel_flagged);
+    testing_add(s, "rate_fit", test_rate_fit);
+    testing_add(s, "bad_config", test_bad_config);
+}
