@@ -10,7 +10,7 @@ RUN_TESTS = ./$(1)/tests/run_tests --softlin $(1)/src/softlin \
             --data tests/data
 
 .PHONY: all deps build check unit acsl-parse coverage format format-check \
-        checks-quick report clean
+        checks-quick report report-test clean
 
 all: build
 
@@ -27,11 +27,15 @@ build: $(BUILD)/build.ninja
 check:
 	@./tools/deps.sh
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory format-check acsl-parse unit checks-quick
+	@$(MAKE) --no-print-directory format-check acsl-parse unit checks-quick \
+	  report-test
+	@awk '$$1 == "tests" { printf "check: %d passed, %d failed\n", \
+	  $$4, $$5 }' reports/unit.log
 
 unit: build
-	$(call RUN_TESTS,$(BUILD))
 	@mkdir -p reports
+	@$(call RUN_TESTS,$(BUILD)) > reports/unit.log 2>&1; rc=$$?; \
+	  cat reports/unit.log; exit $$rc
 	./$(BUILD)/src/softlin oracle --cases 200 --json reports/accuracy.json
 
 # Frama-C must parse every contract (proofs themselves: make proofs).
@@ -60,6 +64,10 @@ format-check:
 	@awk 'length($$0) > 80 { printf "%s:%d: line over 80 columns\n", \
 	  FILENAME, FNR; bad = 1 } END { exit bad }' $(SOURCES) spec/*.acsl
 	@echo "format-check: $(words $(SOURCES)) files clean"
+
+# The report page: well-formed, links that hold (from fixtures).
+report-test:
+	@/usr/bin/python3 tests/report_page_test.py
 
 # The quick Monte Carlo check set, gated (part of make check).
 checks-quick: build

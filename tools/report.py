@@ -293,7 +293,12 @@ code{background:#f1f1f1;padding:1px 4px;border-radius:3px}
 """
 
 
-def verdict_cell(v):
+def verdict_cell(v, control=False):
+    """A verdict; a control must FAIL, so its FAIL is the good outcome."""
+    if control and v == "FAIL":
+        return '<td class="PASS">FAIL, as required</td>'
+    if control and v == "PASS":
+        return '<td class="FAIL">PASS: control lost</td>'
     cls = {"PASS": "PASS", "FAIL": "FAIL"}.get(v, "NA")
     return '<td class="%s">%s</td>' % (cls, esc(v))
 
@@ -332,7 +337,7 @@ def check_table(rep):
                      td("%d/%d" % (r["violations"], r["trials"])),
                      td(ci), td(r["quantile"]), td(r["bound_value"]),
                      td(r["tightness"], cls=None), td(r["reference"]),
-                     td(r["constant"]), verdict_cell(r["verdict"])])
+                     td(r["constant"]), verdict_cell(r["verdict"], ctl)])
     return table(["check", "target", "bound", "class", "sweep", "n",
                   "violations", "interval (1-alpha)", "quantile", "bound",
                   "tightness", "reference", "emp. constant", "verdict"],
@@ -345,7 +350,8 @@ def fit_table(rep):
         rows.append([td(f["check"], True), td(f["target"], True),
                      td("control" if f["control"] else "claim", True),
                      td(f["claim"]), td(f["tol"]), td(f["slope"]),
-                     td(f["slope_se"]), verdict_cell(f["verdict"])])
+                     td(f["slope_se"]),
+                     verdict_cell(f["verdict"], f["control"])])
     if not rows:
         return ""
     return table(["fit", "target", "kind", "claimed slope", "tol",
@@ -546,10 +552,12 @@ def main():
                          td("%s%%" % fmt(c["branches"])),
                          td("%d/%d" % (c["branches_hit"],
                                        c["branches_total"]))])
-        h.append('<section><h2>Coverage</h2><p>Test-suite coverage; '
-                 '<a href="coverage/index.html">lcov pages</a>.</p>%s'
-                 '</section>' % table(["files", "lines", "hit/total",
-                                       "branches", "hit/total"], rows))
+        lcov = ('; <a href="coverage/index.html">lcov pages</a>'
+                if os.path.exists(os.path.join(top, "coverage",
+                                               "index.html")) else "")
+        h.append('<section><h2>Coverage</h2><p>Test-suite coverage%s.</p>%s'
+                 '</section>' % (lcov, table(["files", "lines", "hit/total",
+                                       "branches", "hit/total"], rows)))
 
     h.append("</main></body></html>\n")
     write_atomic(os.path.join(top, "index.html"), "".join(h))
