@@ -80,5 +80,12 @@ report:
 	@$(MAKE) --no-print-directory build
 	@./tools/report.sh $(BUILD) $(QUICK)
 
+# softlin's concentration check against numpy and torch (bench/run.sh):
+# times, ns per token, speedups, thread scaling, the raw Gaussian rate.
+# Installs python3-numpy and python3-torch when missing (as root).
+.PHONY: bench
+bench: build
+	@./bench/run.sh $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(COVBUILD)

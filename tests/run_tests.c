@@ -58,6 +58,7 @@ int main(int argc, char **argv)
     register_gradient_suite();
     register_gradcheck_suite();
     register_rng_suite();
+    register_normal_fast_suite();
     register_gauss_suite();
     register_params_suite();
     register_cli_suite();
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
     register_stats_suite();
     register_report_suite();
     register_gate_suite();
+    register_train_icl_suite();
+    register_train_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     if (suite == NULL) {

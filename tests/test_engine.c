@@ -8,6 +8,7 @@
  * their controls fail; a deliberately wrong kernel (every score 0) is
  * flagged; the fitted rate is near -1/2 and its n^-1 control fails.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,24 @@
 
 #include "engine/checks.h"
 #include "engine/engine.h"
+#include "engine/vexp.h"
 #include "kernels/attention.h"
 #include "kernels/gradient.h"
 #include "kernels/linalg.h"
+#include "kernels/softmax.h"
 #include "measure/measure.h"
+#include "random/normal_fast.h"
+#include "random/rng.h"
 #include "testing.h"
 
 /* Engine (white coordinates, one pass) vs two-pass kernels on z: the
  * same convex combinations, rounded differently: a few hundred ulps of
  * O(1) values for n = 1000. */
 #define ENGINE_AGREE_TOL 1e-11
+
+/* SLEEF's exp (u10) within 1.0 ulp, glibc's within about 0.5: 2 ulp of
+ * the result (the smallest subnormal for subnormal results) covers both. */
+#define ENGINE_VEXP_ULPS 2.0
 
 #define D  3
 #define DQ 2
@@ -106,6 +115,95 @@ static void test_threads_bit_identical(void)
     run_job(&mu, 2, SL_FAULT_SCORES, dm2, dc2);
     CU_ASSERT(memcmp(dm1, dm2, sizeof dm1) != 0);
     sl_measure_free(&mu);
+}
+
+/* Every vector path the CPU runs gives the same engine output, bit for
+ * bit, except the FMA-free fallback, which must agree to rounding. */
+static void test_paths_bit_identical(void)
+{
+    sl_measure mu = make("gaussian");
+    double dm1[64 * D], dc1[64 * D], dm2[64 * D], dc2[64 * D];
+    CU_ASSERT_FATAL(sl_normal_path_force(SL_NORMAL_PATH_AUTO) == 0);
+    run_job(&mu, 2, SL_FAULT_NONE, dm1, dc1);
+    const sl_normal_path fma[] = {SL_NORMAL_PATH_AVX512, SL_NORMAL_PATH_AVX2,
+                                  SL_NORMAL_PATH_SCALAR_FMA};
+    for (int i = 0; i < 3; i++) {
+        if (sl_normal_path_force(fma[i]) != 0)
+            continue;
+        run_job(&mu, 1, SL_FAULT_NONE, dm2, dc2);
+        CU_ASSERT(memcmp(dm1, dm2, sizeof dm1) == 0);
+        CU_ASSERT(memcmp(dc1, dc2, sizeof dc1) == 0);
+    }
+    CU_ASSERT_FATAL(sl_normal_path_force(SL_NORMAL_PATH_SCALAR) == 0);
+    run_job(&mu, 2, SL_FAULT_NONE, dm2, dc2);
+    for (int k = 0; k < 64 * D; k++)
+        CU_ASSERT(fabs(dm1[k] - dm2[k]) < ENGINE_AGREE_TOL);
+    sl_normal_path_force(SL_NORMAL_PATH_AUTO);
+    sl_measure_free(&mu);
+}
+
+/* sl_vexp_shift against libm on every path: within ENGINE_VEXP_ULPS,
+ * exactly 1 at the shift, in place, for lengths that leave a partial
+ * vector; the FMA paths agree bit for bit. */
+static void test_vexp_matches_libm(void)
+{
+    enum { N = 203 };
+    double x[N], y[N], ref[N], c = 3.25;
+    for (int j = 0; j < N; j++)
+        x[j] = c - 0.37 * j + (j % 5 == 0 ? 0.0 : 1e-3 * j);
+    x[17] = c;
+    x[N - 1] = -720.0;
+    const sl_normal_path paths[] = {SL_NORMAL_PATH_AVX512, SL_NORMAL_PATH_AVX2,
+                                    SL_NORMAL_PATH_SCALAR_FMA,
+                                    SL_NORMAL_PATH_SCALAR};
+    int have_ref = 0;
+    for (int i = 0; i < 4; i++) {
+        if (sl_normal_path_force(paths[i]) != 0)
+            continue;
+        for (size_t n = 1; n <= N; n += n < 20 ? 1 : 61) {
+            sl_vexp_shift(n, x, c, y);
+            for (size_t j = 0; j < n; j++) {
+                double want = exp(x[j] - c);
+                double ulp = DBL_EPSILON * want + DBL_TRUE_MIN;
+                if (!(fabs(y[j] - want) <= ENGINE_VEXP_ULPS * ulp)) {
+                    fprintf(stderr, "\n  %s: exp(%a) got %a want %a\n",
+                            sl_normal_path_name(paths[i]), x[j] - c, y[j],
+                            want);
+                    CU_FAIL("vexp beyond tolerance");
+                }
+            }
+        }
+        CU_ASSERT(y[17] == 1.0);
+        memcpy(y, x, sizeof y);
+        sl_vexp_shift(N, y, c, y);
+        if (!have_ref) {
+            memcpy(ref, y, sizeof y);
+            have_ref = 1;
+        } else if (paths[i] != SL_NORMAL_PATH_SCALAR) {
+            CU_ASSERT(memcmp(ref, y, sizeof y) == 0);
+        }
+    }
+    sl_normal_path_force(SL_NORMAL_PATH_AUTO);
+}
+
+/* The engine's scores: sl_dot's sums and sl_max's maximum, bit for bit,
+ * for blocks that leave 0 to 3 tokens after the groups of four. */
+static void test_scores_match_kernels(void)
+{
+    enum { NB = 259, SD = 5 };
+    double eta[NB * SD], t[SD], s[NB];
+    sl_rng r;
+    sl_rng_init(&r, 8, 8);
+    sl_rng_normal(&r, NB * SD, eta);
+    sl_rng_normal(&r, SD, t);
+    for (size_t nb = 1; nb <= NB; nb += nb < 9 ? 1 : 125) {
+        double smax = sl_engine_scores(nb, SD, eta, t, s);
+        int same = 1;
+        for (size_t j = 0; j < nb; j++)
+            same &= s[j] == sl_dot(SD, t, eta + j * SD);
+        CU_ASSERT(same);
+        CU_ASSERT(smax == sl_max(nb, s));
+    }
 }
 
 static void test_bad_job(void)
@@ -262,6 +360,9 @@ void register_engine_suite(void)
     CU_pSuite s = CU_add_suite("engine", NULL, NULL);
     testing_add(s, "trial_matches_kernels", test_trial_matches_kernels);
     testing_add(s, "threads_bit_identical", test_threads_bit_identical);
+    testing_add(s, "paths_bit_identical", test_paths_bit_identical);
+    testing_add(s, "vexp_matches_libm", test_vexp_matches_libm);
+    testing_add(s, "scores_match_kernels", test_scores_match_kernels);
     testing_add(s, "bad_job", test_bad_job);
     s = CU_add_suite("checks", NULL, NULL);
     testing_add(s, "gaussian_passes", test_gaussian_passes);

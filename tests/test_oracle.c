@@ -3,12 +3,17 @@
  *
  * "oracle": for each kernel, seeded random inputs and an adversarial
  * corpus (scores of +-700, +-1e300 and +-DBL_MAX, ties one ulp apart,
- * tokens near 1e8 with unit spread, weights that underflow, n up to 1e6);
- * every output must lie within its budget (src/oracle/budget.h) of the
- * MPFR value, and each test prints its tightness, the largest observed
- * error over budget.  Negative controls (a softmax without the maximum
- * subtracted, sums in float, sums nudged by 2^-40 per step) must exceed
- * the budget on the same corpus, which shows that the budget can fail.
+ * tokens near 1e8 with unit spread, scores rising at every push, weights
+ * that underflow, n up to 1e6); every output must lie within its budget
+ * (src/oracle/budget.h) of the MPFR value, and each test prints its
+ * tightness, the largest observed error over budget.  The stream is
+ * checked with its co-moment C_w h and effective size, the gradient also
+ * end to end (forward errors carried), against the Arb enclosure of the
+ * exact gradient, for which no MPFR oracle exists.  Negative controls (a
+ * softmax without the maximum subtracted, sums in float, sums nudged by
+ * 2^-40 per step, an uncentred co-moment, a float sum of squares, the
+ * end-to-end error against the backward-only budget) must exceed the
+ * budget, which shows that each budget can fail.
  * The oracles themselves are certified by Arb in tests/test_arb.c, and
  * the exact non-Gaussian limits are checked in tests/test_exact.c.
  *
@@ -23,11 +28,13 @@
 #include "kernels/attention.h"
 #include "kernels/gradient.h"
 #include "kernels/limit.h"
+#include "kernels/linalg.h"
 #include "kernels/linear.h"
 #include "kernels/softmax.h"
 #include "kernels/stream.h"
 #include "oracle/accuracy.h"
 #include "oracle/budget.h"
+#include "oracle/oracle_arb.h"
 #include "oracle/oracle_mpfr.h"
 #include "random/rng.h"
 #include "testing.h"
@@ -500,44 +507,67 @@ static void test_attn_large_n(void)
 
 /* ---- streaming --------------------------------------------------------- */
 
-static void check_stream(tight *tm, tight *tf, tight *tl, size_t n, size_t D,
-                         size_t p, const double *s, const double *Z,
-                         const double *V, const char *tag)
+static void check_vec(tight *t, const char *tag, size_t k, const double *got,
+                      mpfr_t *ex, const double *budget)
 {
-    double *mean = dalloc(D), *F = dalloc(p), *em = dalloc(D);
-    double *eF = dalloc(p), ln, eln;
-    mpfr_t *xm = sl_mpvec_new(D, 0), *xF = sl_mpvec_new(p, 0), xl;
-    CU_ASSERT_FATAL(xm != NULL && xF != NULL);
-    mpfr_init2(xl, SL_ORACLE_PREC_BITS);
-
-    sl_stream st;
-    sl_stream_init(&st, D, mean, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        sl_stream_push(&st, s[i], Z + i * D);
-    sl_stream_finish(&st, p, V, F, &ln, NULL);
-    CU_ASSERT_EQUAL(sl_oracle_stream_mpfr(n, D, p, s, Z, V, NULL, xm, xF, xl,
-                                          NULL, NULL, 0),
-                    SL_OK);
-    CU_ASSERT_EQUAL(sl_budget_stream(n, D, p, s, Z, V, em, eF, &eln), SL_OK);
-    for (size_t k = 0; k < D; k++)
-        tight_check(tm, tag, k, mean[k], xm[k], em[k]);
-    for (size_t r = 0; r < p; r++)
-        tight_check(tf, tag, r, F[r], xF[r], eF[r]);
-    tight_check(tl, tag, 0, ln, xl, eln);
-
-    mpfr_clear(xl);
-    sl_mpvec_free(D, xm);
-    sl_mpvec_free(p, xF);
-    free(mean);
-    free(F);
-    free(em);
-    free(eF);
+    for (size_t i = 0; i < k; i++)
+        tight_check(t, tag, i, got[i], ex[i], budget[i]);
 }
 
+/* The stream's outputs, in the order of the tight array of test_stream:
+ * mean, F, lognorm, C_w h (sl_stream_backward's, with x = 1) and ess. */
+enum { STREAM_OUTPUTS = 5 };
+
+static void check_stream(tight *t, size_t n, size_t D, size_t p,
+                         const double *s, const double *Z, const double *V,
+                         const double *h, const char *tag)
+{
+    double *mean = dalloc(D), *F = dalloc(p), *em = dalloc(D);
+    double *eF = dalloc(p), *comom = dalloc(D), *cw = dalloc(D);
+    double *ecw = dalloc(D), *dV = dalloc(p * D), *g = dalloc(p);
+    double ln, eln, ess, eess, one = 1.0;
+    mpfr_t *xm = sl_mpvec_new(D, 0), *xF = sl_mpvec_new(p, 0);
+    mpfr_t *xc = sl_mpvec_new(D, 0), xl, xe;
+    CU_ASSERT_FATAL(xm != NULL && xF != NULL && xc != NULL);
+    mpfr_inits2(SL_ORACLE_PREC_BITS, xl, xe, (mpfr_ptr)0);
+
+    sl_stream st;
+    sl_stream_init(&st, D, mean, h, comom);
+    for (size_t i = 0; i < n; i++)
+        sl_stream_push(&st, s[i], Z + i * D);
+    sl_stream_finish(&st, p, V, F, &ln, &ess);
+    sl_stream_backward(&st, p, 1, g, &one, dV, cw);
+    CU_ASSERT_EQUAL(
+        sl_oracle_stream_mpfr(n, D, p, s, Z, V, h, xm, xF, xl, xe, xc, 0),
+        SL_OK);
+    CU_ASSERT_EQUAL(sl_budget_stream(n, D, p, s, Z, V, em, eF, &eln), SL_OK);
+    CU_ASSERT_EQUAL(sl_budget_stream_comoment(n, D, s, Z, h, ecw, &eess),
+                    SL_OK);
+    check_vec(&t[0], tag, D, mean, xm, em);
+    check_vec(&t[1], tag, p, F, xF, eF);
+    tight_check(&t[2], tag, 0, ln, xl, eln);
+    check_vec(&t[3], tag, D, cw, xc, ecw);
+    tight_check(&t[4], tag, 0, ess, xe, eess);
+
+    mpfr_clears(xl, xe, (mpfr_ptr)0);
+    sl_mpvec_free(D, xm);
+    sl_mpvec_free(p, xF);
+    sl_mpvec_free(D, xc);
+    double *bufs[] = {mean, F, em, eF, comom, cw, ecw, dV, g};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+}
+
+/* Random scores and tokens, then the hard families on the same tokens:
+ * far tokens (1e8) with a cancelling V and scores rising at every push
+ * (a rescale each step), huge logits of both signs (most weights exp of
+ * -1e3 or less), and weights that underflow (scores down to -1e5). */
 static void test_stream(void)
 {
-    tight tm = tight_make("stream mean"), tf = tight_make("stream F");
-    tight tl = tight_make("stream lognorm");
+    tight t[STREAM_OUTPUTS] = {
+        tight_make("stream mean"), tight_make("stream F"),
+        tight_make("stream lognorm"), tight_make("stream comom"),
+        tight_make("stream ess")};
     static const size_t ns[] = {1, 2, 50, 5000};
     static const double amp[] = {0.1, 3.0, 300.0};
     uint64_t stream = 3000;
@@ -545,28 +575,111 @@ static void test_stream(void)
         for (size_t b = 0; b < 3; b++) {
             size_t n = ns[a], D = 3, p = 2;
             double *s = dalloc(n), *Z = dalloc(n * D), *V = dalloc(p * D);
+            double *u = dalloc(n), h[3];
             normals(stream, n, amp[b], s);
             normals(stream + 1, n * D, 1.0, Z);
             normals(stream + 2, p * D, 1.0, V);
-            stream += 3;
-            check_stream(&tm, &tf, &tl, n, D, p, s, Z, V, "random");
-            /* Far tokens, cancelling V, increasing scores (rescaling at
-             * every push). */
+            normals(stream + 3, D, 1.0, h);
+            uniforms(stream + 4, n, 0.0, 1.0, u);
+            stream += 5;
+            check_stream(t, n, D, p, s, Z, V, h, "random");
+            for (size_t i = 0; i < n; i++)
+                s[i] = (i % 2 ? 1.0 : -1.0) * (700.0 + 1e4 * u[i]);
+            check_stream(t, n, D, p, s, Z, V, h, "huge logits");
+            for (size_t i = 0; i < n; i++)
+                s[i] = -exp(u[i] * log(1e5));
+            check_stream(t, n, D, p, s, Z, V, h, "underflow");
             for (size_t i = 0; i < n * D; i++)
                 Z[i] += 1e8;
             for (size_t i = 0; i < p * D; i++)
                 V[i] = i % 2 ? 1.0 : -1.0;
-            for (size_t i = 0; i < n; i++)
-                s[i] = amp[b] * (double)i / (double)n + 1e-3 * s[i];
-            check_stream(&tm, &tf, &tl, n, D, p, s, Z, V, "far rising");
+            s[0] = 0.0;
+            for (size_t i = 1; i < n; i++)
+                s[i] = s[i - 1] + amp[b] / (double)n * (0.5 + u[i]);
+            check_stream(t, n, D, p, s, Z, V, h, "far rising");
             free(s);
             free(Z);
             free(V);
+            free(u);
         }
     }
-    tight_done(&tm);
-    tight_done(&tf);
-    tight_done(&tl);
+    for (int j = 0; j < STREAM_OUTPUTS; j++)
+        tight_done(&t[j]);
+}
+
+/* Negative controls of the co-moment and effective-size budgets, on far
+ * tokens (1e8) with scores rising at every push: the one-pass uncentred
+ * co-moment sum_i w_i z_i t_i - zbar tbar, and the effective size with
+ * its sum of squares accumulated in float.  Both must exceed the budgets
+ * of the real kernel (which the stream test shows it keeps). */
+static void test_control_stream(void)
+{
+    const size_t n = 1000, D = 3;
+    double *s = dalloc(n), *Z = dalloc(n * D), h[3], cw[3], ecw[3], eess;
+    double szt[3] = {0.0, 0.0, 0.0}, sz[3] = {0.0, 0.0, 0.0};
+    double m = 0.0, wsum = 0.0, st = 0.0;
+    float wsq = 0.0f;
+    normals(3500, n * D, 1.0, Z);
+    normals(3501, D, 1.0, h);
+    for (size_t i = 0; i < n * D; i++)
+        Z[i] += 1e8;
+    for (size_t i = 0; i < n; i++)
+        s[i] = 0.01 * (double)i;
+
+    /* 1. The uncentred one-pass sums, rescaled at each new maximum. */
+    for (size_t i = 0; i < n; i++) {
+        const double *z = Z + i * D;
+        double t = h[0] * z[0] + h[1] * z[1] + h[2] * z[2], e = 1.0;
+        if (i == 0 || s[i] > m) {
+            double r = i == 0 ? 0.0 : exp(m - s[i]);
+            wsum *= r;
+            wsq *= (float)(r * r);
+            st *= r;
+            for (size_t k = 0; k < D; k++) {
+                szt[k] *= r;
+                sz[k] *= r;
+            }
+            m = s[i];
+        } else {
+            e = exp(s[i] - m);
+        }
+        wsum += e;
+        wsq += (float)(e * e);
+        st += e * t;
+        for (size_t k = 0; k < D; k++) {
+            szt[k] += e * z[k] * t;
+            sz[k] += e * z[k];
+        }
+    }
+    for (size_t k = 0; k < D; k++)
+        cw[k] = szt[k] / wsum - (sz[k] / wsum) * (st / wsum);
+    double ess = wsum * wsum / (double)wsq;
+
+    /* 2. Against the exact values and the budgets of the real kernel. */
+    mpfr_t *xc = sl_mpvec_new(D, 0), xe;
+    CU_ASSERT_FATAL(xc != NULL);
+    mpfr_init2(xe, SL_ORACLE_PREC_BITS);
+    CU_ASSERT_EQUAL(
+        sl_oracle_stream_mpfr(n, D, 1, s, Z, h, h, NULL, NULL, NULL, xe, xc, 0),
+        SL_OK);
+    CU_ASSERT_EQUAL(sl_budget_stream_comoment(n, D, s, Z, h, ecw, &eess),
+                    SL_OK);
+    double rc = 0.0;
+    sl_acc_entry e;
+    for (size_t k = 0; k < D; k++) {
+        sl_acc_compare(cw[k], xc[k], ecw[k], &e);
+        rc = e.ratio > rc ? e.ratio : rc;
+    }
+    sl_acc_compare(ess, xe, eess, &e);
+    printf("\n    uncentred co-moment: err/budget %.3g; float sum of "
+           "squares: ess err/budget %.3g",
+           rc, e.ratio);
+    CU_ASSERT(rc > 1.0);
+    CU_ASSERT(e.ratio > 1.0);
+    mpfr_clear(xe);
+    sl_mpvec_free(D, xc);
+    free(s);
+    free(Z);
 }
 
 /* ---- linear attention and the Gaussian limit ------------------------- */
@@ -585,13 +698,6 @@ static void random_spd(uint64_t stream, size_t D, double *S)
         }
     }
     free(B);
-}
-
-static void check_vec(tight *t, const char *tag, size_t k, const double *got,
-                      mpfr_t *ex, const double *budget)
-{
-    for (size_t i = 0; i < k; i++)
-        tight_check(t, tag, i, got[i], ex[i], budget[i]);
 }
 
 static void test_linear(void)
@@ -728,20 +834,40 @@ static void test_limit(void)
 
 /* ---- finite-prompt gradients ----------------------------------------- */
 
+/* The gradient's outputs in the tight array of test_gradient: h, C_w h,
+ * dV, dW of the backward pass alone (w and zbar taken as exact), then
+ * C_w h, dV, dW end to end, against the midpoints of the Arb enclosure of
+ * the exact gradient (sl_arb_attn_grad, far narrower than any budget). */
+enum { GRAD_OUTPUTS = 7 };
+
+/* Compare got (k) with the midpoints of balls b under budget. */
+static void check_balls(tight *t, const char *tag, size_t k, const double *got,
+                        arb_srcptr b, const double *budget)
+{
+    mpfr_t *ex = sl_mpvec_new(k, 0);
+    CU_ASSERT_FATAL(ex != NULL);
+    for (size_t i = 0; i < k; i++)
+        arf_get_mpfr(ex[i], arb_midref(b + i), MPFR_RNDN);
+    check_vec(t, tag, k, got, ex, budget);
+    sl_mpvec_free(k, ex);
+}
+
 static void check_backward(tight *t, const prob *q, const char *tag)
 {
     size_t n = q->n, D = q->D, Dq = q->Dq, p = q->p;
     double *a = dalloc(D), *w = dalloc(n), *zb = dalloc(D), *F = dalloc(p);
     double *g = dalloc(p), *h = dalloc(D), *c = dalloc(D);
-    double *dV = dalloc(p * D), *dW = dalloc(D * Dq), ln;
+    double *dV = dalloc(p * D), *dW = dalloc(D * Dq), ln, eln;
     double *e1 = dalloc(D), *e2 = dalloc(D), *e3 = dalloc(p * D);
-    double *e4 = dalloc(D * Dq);
+    double *e4 = dalloc(D * Dq), *ew = dalloc(n), *ez = dalloc(D);
+    double *eF = dalloc(p);
     mpfr_t *x1 = sl_mpvec_new(D, 0), *x2 = sl_mpvec_new(D, 0);
     mpfr_t *x3 = sl_mpvec_new(p * D, 0), *x4 = sl_mpvec_new(D * Dq, 0);
     CU_ASSERT_FATAL(x1 && x2 && x3 && x4);
     normals(9999, p, 1.0, g);
 
-    sl_attn_forward(n, D, Dq, p, q->Z, q->W, q->V, q->x, NULL, a, w, zb, F,
+    /* 1. The backward pass alone. */
+    sl_attn_forward(n, D, Dq, p, q->Z, q->W, q->V, q->x, q->pi, a, w, zb, F,
                     &ln);
     sl_attn_backward(n, D, Dq, p, q->Z, q->V, q->x, w, zb, g, h, c, dV, dW);
     sl_oracle_attn_backward_mpfr(n, D, Dq, p, q->Z, q->V, q->x, w, zb, g, x1,
@@ -753,36 +879,119 @@ static void check_backward(tight *t, const prob *q, const char *tag)
     check_vec(&t[2], tag, p * D, dV, x3, e3);
     check_vec(&t[3], tag, D * Dq, dW, x4, e4);
 
+    /* 2. End to end: the forward budget carried through. */
+    arb_ptr bc = _arb_vec_init((slong)D), bV = _arb_vec_init((slong)(p * D));
+    arb_ptr bW = _arb_vec_init((slong)(D * Dq));
+    CU_ASSERT_EQUAL(sl_budget_attn(n, D, Dq, p, q->Z, q->W, q->V, q->x, q->pi,
+                                   ew, ez, eF, &eln),
+                    SL_OK);
+    CU_ASSERT_EQUAL(sl_budget_attn_grad(n, D, Dq, p, q->Z, q->V, q->x, w, zb,
+                                        ew, ez, g, e2, e3, e4),
+                    SL_OK);
+    sl_arb_attn_grad(n, D, Dq, p, q->Z, q->W, q->V, q->x, q->pi, g, bc, bV, bW,
+                     0);
+    check_balls(&t[4], tag, D, c, bc, e2);
+    check_balls(&t[5], tag, p * D, dV, bV, e3);
+    check_balls(&t[6], tag, D * Dq, dW, bW, e4);
+
+    _arb_vec_clear(bc, (slong)D);
+    _arb_vec_clear(bV, (slong)(p * D));
+    _arb_vec_clear(bW, (slong)(D * Dq));
     sl_mpvec_free(D, x1);
     sl_mpvec_free(D, x2);
     sl_mpvec_free(p * D, x3);
     sl_mpvec_free(D * Dq, x4);
-    double *bufs[] = {a, w, zb, F, g, h, c, dV, dW, e1, e2, e3, e4};
+    double *bufs[] = {a, w, zb, F, g, h, c, dV, dW, e1, e2, e3, e4, ew, ez, eF};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
 }
 
 static void test_gradient(void)
 {
-    tight t[4] = {tight_make("grad h"), tight_make("grad C_w h"),
-                  tight_make("grad dV"), tight_make("grad dW")};
+    tight t[GRAD_OUTPUTS] = {
+        tight_make("grad h"),         tight_make("grad C_w h"),
+        tight_make("grad dV"),        tight_make("grad dW"),
+        tight_make("grad e2e C_w h"), tight_make("grad e2e dV"),
+        tight_make("grad e2e dW")};
     uint64_t stream = 6000;
     static const size_t ns[] = {1, 7, 500, 5000};
     for (size_t a = 0; a < 4; a++) {
         for (size_t D = 1; D <= 8; D *= 2) {
-            prob q = prob_random(stream++, ns[a], D, 3, 2, 0);
+            prob q = prob_random(stream++, ns[a], D, 3, 2, a % 2);
             check_backward(t, &q, "random");
+            /* Scores of several hundred: weights near underflow. */
+            for (size_t i = 0; i < q.D * q.Dq; i++)
+                q.W[i] *= 300.0;
+            check_backward(t, &q, "large scores");
             /* Far tokens: the centred sum avoids cancellation. */
             for (size_t i = 0; i < q.n * q.D; i++)
                 q.Z[i] += 1e8;
             for (size_t i = 0; i < q.D * q.Dq; i++)
-                q.W[i] *= 1e-8;
+                q.W[i] *= 1e-8 / 300.0;
             check_backward(t, &q, "far tokens");
             prob_free(&q);
         }
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < GRAD_OUTPUTS; i++)
         tight_done(&t[i]);
+}
+
+/* Negative control of the end-to-end budget: scores near 1e4 (tokens
+ * c + N(0, I) with <a, c> = 1e4) carry a rounding of about 1e4 u each,
+ * which moves every weight by about that much relatively; the end-to-end
+ * error of C_w h then exceeds the backward budget, which takes w and zbar
+ * as exact ((n + D) u relative, n = 50), while the end-to-end budget
+ * holds. */
+static void test_control_e2e(void)
+{
+    prob q = prob_random(6500, 50, 4, 3, 2, 0);
+    size_t n = q.n, D = q.D, Dq = q.Dq, p = q.p;
+    double *a = dalloc(D), *w = dalloc(n), *zb = dalloc(D), *F = dalloc(p);
+    double *g = dalloc(p), *h = dalloc(D), *c = dalloc(D), *eh = dalloc(D);
+    double *ec = dalloc(D), *dV = dalloc(p * D), *dW = dalloc(D * Dq);
+    double *edV = dalloc(p * D), *edW = dalloc(D * Dq), *ew = dalloc(n);
+    double *ez = dalloc(D), *eF = dalloc(p), *ec2 = dalloc(D), ln, eln;
+    double a2 = 0.0, alone = 0.0, e2e = 0.0;
+    normals(6501, p, 1.0, g);
+    sl_matvec(D, Dq, q.W, q.x, a);
+    for (size_t k = 0; k < D; k++)
+        a2 += a[k] * a[k];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < D; k++)
+            q.Z[i * D + k] += 1e4 * a[k] / a2;
+    }
+    sl_attn_forward(n, D, Dq, p, q.Z, q.W, q.V, q.x, NULL, a, w, zb, F, &ln);
+    sl_attn_backward(n, D, Dq, p, q.Z, q.V, q.x, w, zb, g, h, c, dV, dW);
+    sl_budget_attn_backward(n, D, Dq, p, q.Z, q.V, q.x, w, zb, g, eh, ec, edV,
+                            edW);
+    sl_budget_attn(n, D, Dq, p, q.Z, q.W, q.V, q.x, NULL, ew, ez, eF, &eln);
+    sl_budget_attn_grad(n, D, Dq, p, q.Z, q.V, q.x, w, zb, ew, ez, g, ec2, edV,
+                        edW);
+    arb_ptr bc = _arb_vec_init((slong)D);
+    sl_arb_attn_grad(n, D, Dq, p, q.Z, q.W, q.V, q.x, NULL, g, bc, NULL, NULL,
+                     0);
+    mpfr_t x;
+    mpfr_init2(x, SL_ORACLE_PREC_BITS);
+    for (size_t k = 0; k < D; k++) {
+        sl_acc_entry e;
+        arf_get_mpfr(x, arb_midref(bc + k), MPFR_RNDN);
+        sl_acc_compare(c[k], x, ec[k], &e);
+        alone = e.ratio > alone ? e.ratio : alone;
+        sl_acc_compare(c[k], x, ec2[k], &e);
+        e2e = e.ratio > e2e ? e.ratio : e2e;
+    }
+    printf("\n    end-to-end C_w h, scores near 1e4: err/budget %.3g against "
+           "the backward budget, %.3g against the end-to-end one",
+           alone, e2e);
+    CU_ASSERT(alone > 1.0);
+    CU_ASSERT(e2e <= 1.0);
+    mpfr_clear(x);
+    _arb_vec_clear(bc, (slong)D);
+    double *bufs[] = {a,  w,  zb,  F,   g,  h,  c,  eh, ec,
+                      dV, dW, edV, edW, ew, ez, eF, ec2};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    prob_free(&q);
 }
 
 void register_oracle_suite(void)
@@ -797,7 +1006,9 @@ void register_oracle_suite(void)
     testing_add(s, "attn_corpus", test_attn_corpus);
     testing_add(s, "attn_large_n", test_attn_large_n);
     testing_add(s, "stream", test_stream);
+    testing_add(s, "control_stream", test_control_stream);
     testing_add(s, "linear", test_linear);
     testing_add(s, "limit", test_limit);
     testing_add(s, "gradient", test_gradient);
+    testing_add(s, "control_e2e", test_control_e2e);
 }

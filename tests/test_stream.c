@@ -260,16 +260,23 @@ static void test_push_decreasing(void)
  * and 4) and every other score at least 700 below it: the state is two
  * tokens of equal weight, mean (z1 + z4) / 2, ess 2, C_w h = <h, d> d with
  * d = (z1 - z4) / 2, lognorm = top + log(2 / 5). */
-static void check_extreme(const double s[5], const char *what)
+static void check_extreme(const double s[5], const char *what, size_t block)
 {
     const double Z[10] = {0.5, -1.0, 1.0, 2.0, -3.0, 0.25, 4.0, 1.0, -1.0, 0.5};
     const double h[2] = {0.75, -2.0};
     const double V[2] = {1.0, -1.0};
-    double mean[2], comom[2], F[1], lognorm, ess;
+    double mean[2], comom[2], F[1], lognorm, ess, work[2 * 2 + 2 * 5];
     sl_stream st;
     sl_stream_init(&st, 2, mean, h, comom);
-    for (int i = 0; i < 5; i++)
-        sl_stream_push(&st, s[i], Z + 2 * i);
+    if (block == 0) {
+        for (int i = 0; i < 5; i++)
+            sl_stream_push(&st, s[i], Z + 2 * i);
+    } else {
+        for (size_t i = 0; i < 5; i += block) {
+            size_t nb = 5 - i < block ? 5 - i : block;
+            sl_stream_push_block(&st, nb, s + i, Z + 2 * i, work);
+        }
+    }
     sl_stream_finish(&st, 1, V, F, &lognorm, &ess);
 
     /* z1 = (1, 2), z4 = (-1, 0.5): mean (0, 1.25), d = (1, 0.75),
@@ -295,9 +302,9 @@ static void test_extreme_scores(void)
     const double s1[5] = {-1.0e300, 1.0e300, -1.0e300, 5.0e299, 1.0e300};
     const double s2[5] = {-DBL_MAX, DBL_MAX, 0.0, -DBL_MAX, DBL_MAX};
     const double s3[5] = {-700.0, 700.0, 0.0, -700.0, 700.0};
-    check_extreme(s1, "+-1e300");
-    check_extreme(s2, "+-DBL_MAX");
-    check_extreme(s3, "+-700");
+    check_extreme(s1, "+-1e300", 0);
+    check_extreme(s2, "+-DBL_MAX", 0);
+    check_extreme(s3, "+-700", 0);
 
     /* A single top token reached last, after scores at -DBL_MAX: the
      * state must be that token alone, exactly. */
@@ -464,6 +471,147 @@ static void test_backward_agree(void)
     }
 }
 
+/* ---- Blocks (sl_stream_push_block, sl_stream_push_weighted) ---------- */
+
+/* Push tokens [lo, hi) of pb in blocks of the given size (the last one
+ * shorter) into a fresh state, with h or without (h == NULL). */
+static void stream_blocks(sl_stream *st, const problem *pb, const double *a,
+                          const double *h, double *mean, double *comom,
+                          size_t lo, size_t hi, size_t block)
+{
+    double *s = xmalloc(block * sizeof(double));
+    double *work = xmalloc((2 * pb->D + 2 * block) * sizeof(double));
+    sl_stream_init(st, pb->D, mean, h, h != NULL ? comom : NULL);
+    for (size_t i = lo; i < hi; i += block) {
+        size_t nb = hi - i < block ? hi - i : block;
+        for (size_t j = 0; j < nb; j++)
+            s[j] = dot(pb->D, a, pb->Z + (i + j) * pb->D);
+        sl_stream_push_block(st, nb, s, pb->Z + i * pb->D, work);
+    }
+    free(work);
+    free(s);
+}
+
+/* Blocks of 1, 3, 4, 7 and 256 tokens give the state of one-by-one
+ * pushes, to the header's bound, for prompts of 1 to 30000 tokens, with
+ * and without h. */
+static void test_push_block_agrees(void)
+{
+    const size_t sizes[] = {1, 5, 256, 1000, 30000};
+    const size_t blocks[] = {1, 3, 4, 7, 256};
+    for (size_t u = 0; u < sizeof sizes / sizeof sizes[0]; u++) {
+        problem pb;
+        double a[MD], h[MD];
+        make_problem(&pb, sizes[u], 4, 3, 2, 1.0, 40 + (uint64_t)u);
+        for (size_t k = 0; k < pb.D; k++) {
+            a[k] = dot(pb.Dq, pb.W + k * pb.Dq, pb.x);
+            h[k] = 0.0;
+            for (size_t r = 0; r < pb.p; r++)
+                h[k] += pb.V[r * pb.D + k] * pb.g[r];
+        }
+        double tmax = t_max(&pb, h), zmax = maxabs(pb.n * pb.D, pb.Z);
+        double m1[MD], c1[MD], m2[MD], c2[MD];
+        sl_stream one, blk;
+        stream_range(&one, &pb, a, h, m1, c1, 0, pb.n);
+        for (size_t v = 0; v < sizeof blocks / sizeof blocks[0]; v++) {
+            char what[64];
+            snprintf(what, sizeof what, "n = %zu, blocks of %zu", pb.n,
+                     blocks[v]);
+            stream_blocks(&blk, &pb, a, h, m2, c2, 0, pb.n, blocks[v]);
+            check_states(&blk, &one, zmax, tmax, what);
+            stream_blocks(&blk, &pb, a, NULL, m2, c2, 0, pb.n, blocks[v]);
+            CU_ASSERT(blk.comom == NULL);
+            for (size_t k = 0; k < pb.D; k++)
+                CU_ASSERT(near(m2[k], m1[k],
+                               SL_STREAM_AGREE_EPS * (double)pb.n * zmax,
+                               what));
+        }
+        free(pb.Z);
+    }
+}
+
+/* Scores rising or falling by 0.7 or 40 per token, in blocks of 7: new
+ * maxima inside blocks and across them; against the two-pass kernels. */
+static void test_push_block_monotone(void)
+{
+    enum { N = 60, B = 7 };
+    for (int inc = 0; inc < 2; inc++) {
+        for (int u = 0; u < 2; u++) {
+            double step = u == 0 ? 0.7 : 40.0;
+            problem pb;
+            make_problem(&pb, N, 4, 1, 2, 1.0, 7);
+            memset(pb.W, 0, sizeof pb.W);
+            pb.W[0] = step;
+            pb.x[0] = 1.0;
+            for (size_t i = 0; i < N; i++)
+                pb.Z[i * 4] = inc ? (double)i : (double)(N - 1 - i);
+            results rs;
+            run_both(&pb, &rs);
+            /* The same tokens again, in blocks, over the one-pass results:
+             * then both routes are compared with the two-pass ones. */
+            double a[MD], h[MD], comom[MD];
+            for (size_t k = 0; k < pb.D; k++) {
+                a[k] = k == 0 ? step : 0.0;
+                h[k] = pb.V[k] * pb.g[0] + pb.V[pb.D + k] * pb.g[1];
+            }
+            sl_stream st;
+            stream_blocks(&st, &pb, a, h, rs.mean, comom, 0, N, B);
+            sl_stream_finish(&st, pb.p, pb.V, rs.sF, &rs.slognorm, &rs.sess);
+            sl_stream_backward(&st, pb.p, pb.Dq, pb.g, pb.x, rs.sdV, rs.sdW);
+            for (size_t k = 0; k < pb.D; k++)
+                rs.sc[k] = comom[k] / st.wsum;
+            rs.smax = st.max;
+            rs.scount = st.count;
+            char what[64];
+            snprintf(what, sizeof what, "blocks, %s, step %g",
+                     inc ? "increasing" : "decreasing", step);
+            check_forward(&pb, &rs, what);
+            check_backward(&pb, &rs, what);
+            free(pb.Z);
+        }
+    }
+}
+
+/* The extreme scores of check_extreme, in one block of 5 and in blocks
+ * of 2 (the top score twice in the first block, then alone). */
+static void test_push_block_extreme(void)
+{
+    const double s1[5] = {-1.0e300, 1.0e300, -1.0e300, 5.0e299, 1.0e300};
+    const double s2[5] = {-DBL_MAX, DBL_MAX, 0.0, -DBL_MAX, DBL_MAX};
+    const double s3[5] = {-700.0, 700.0, 0.0, -700.0, 700.0};
+    for (size_t block = 2; block <= 5; block += 3) {
+        check_extreme(s1, "blocks, +-1e300", block);
+        check_extreme(s2, "blocks, +-DBL_MAX", block);
+        check_extreme(s3, "blocks, +-700", block);
+    }
+}
+
+/* Weights as the engine passes them, one underflowed to 0: that token
+ * has no effect, and the count still includes it. */
+static void test_push_weighted_zero_weight(void)
+{
+    const double Z[6] = {1.0, 2.0, 100.0, -100.0, 3.0, -4.0};
+    const double e[3] = {1.0, 0.0, 0.5};
+    const double h[2] = {1.0, 1.0};
+    double mean[2], comom[2], work[2 * 2 + 3];
+    sl_stream st;
+    sl_stream_init(&st, 2, mean, h, comom);
+    sl_stream_push_weighted(&st, 3, 2.5, e, Z, work);
+    /* mean = (z0 + z2 / 2) / 1.5 = (5/3, 0); t = (3, -1): tmean = 5/3 */
+    double tol = 8.0 * DBL_EPSILON;
+    CU_ASSERT(st.count == 3 && st.max == 2.5);
+    CU_ASSERT(near(st.wsum, 1.5, 0.0, "zero weight: wsum"));
+    CU_ASSERT(near(st.wsq, 1.25, 0.0, "zero weight: wsq"));
+    CU_ASSERT(near(mean[0], 5.0 / 3.0, tol, "zero weight: mean"));
+    CU_ASSERT(near(mean[1], 0.0, tol, "zero weight: mean"));
+    /* comom = 1 (z0 - m)(3 - 5/3) + 0.5 (z2 - m)(-1 - 5/3) */
+    double c0 = (1.0 - 5.0 / 3.0) * (4.0 / 3.0) +
+                0.5 * (3.0 - 5.0 / 3.0) * (-8.0 / 3.0);
+    double c1 = 2.0 * (4.0 / 3.0) + 0.5 * (-4.0) * (-8.0 / 3.0);
+    CU_ASSERT(near(comom[0], c0, tol * 8.0, "zero weight: comom"));
+    CU_ASSERT(near(comom[1], c1, tol * 8.0, "zero weight: comom"));
+}
+
 void register_stream_suite(void)
 {
     CU_pSuite s = CU_add_suite("stream", NULL, NULL);
@@ -475,4 +623,8 @@ void register_stream_suite(void)
     testing_add(s, "merge_src_unchanged", test_merge_src_unchanged);
     testing_add(s, "merge_empty", test_merge_empty);
     testing_add(s, "backward_agree", test_backward_agree);
+    testing_add(s, "push_block_agrees", test_push_block_agrees);
+    testing_add(s, "push_block_monotone", test_push_block_monotone);
+    testing_add(s, "push_block_extreme", test_push_block_extreme);
+    testing_add(s, "push_weighted_zero_weight", test_push_weighted_zero_weight);
 }

@@ -46,6 +46,7 @@ void register_limit_suite(void);
 void register_gradient_suite(void);
 void register_gradcheck_suite(void);
 void register_rng_suite(void);
+void register_normal_fast_suite(void);
 void register_gauss_suite(void);
 void register_params_suite(void);
 void register_cli_suite(void);
@@ -60,5 +61,7 @@ void register_oracle_cli_suite(void);
 void register_stats_suite(void);
 void register_report_suite(void);
 void register_gate_suite(void);
+void register_train_icl_suite(void);
+void register_train_suite(void);
 
 #endif

@@ -52,4 +52,9 @@ if "$softlin" check concentration --fault scores --trials 100 \
 fi
 echo "flagged, as it must be" >&2
 
+# The training trajectory (quick size here; full size in make report).
+if [ "$size" = quick ]; then
+    ./tools/train.sh "$build" "$out/train" quick
+fi
+
 "$softlin" gate "$out"/*.json

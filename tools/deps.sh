@@ -9,7 +9,7 @@ set -eu
 
 # One package per need; README.md says why each is here.
 PKGS="gcc libc6-dev pkg-config meson ninja-build
-libcunit1-dev libjansson-dev libgsl-dev librandom123-dev
+libcunit1-dev libjansson-dev libgsl-dev librandom123-dev libsleef-dev
 libmpfr-dev libgmp-dev libflint-arb-dev
 lcov gcovr clang-format gnuplot-nox python3
 frama-c-base why3 z3 cvc4"

@@ -41,6 +41,9 @@ void cmd_oracle_usage(FILE *out);
 int cmd_gate(int argc, char **argv);
 void cmd_gate_usage(FILE *out);
 
+int cmd_train(int argc, char **argv);
+void cmd_train_usage(FILE *out);
+
 /* ---- Messages (args.c) ------------------------------------------------ */
 
 /* Print "softlin CMD: <formatted>\n" on stderr (just "softlin: " when cmd

@@ -14,7 +14,7 @@
  *    "cases", "prec_bits",
  *    "kernels": [{"kernel", "output", "cases", "max_error", "budget",
  *                 "tightness", "verdict": "PASS" | "FAIL", "worst_case",
- *                 "arb_agree": true | false | null (no enclosure)}]}
+ *                 "arb_agree": true | false}]}
  *
  * with numbers to 17 digits and a non-finite error or ratio as null.
  *
@@ -57,8 +57,8 @@ void cmd_oracle_usage(FILE *out)
             "error budget (spec/ACCURACY.md) on N seeded cases: case i draws\n"
             "its sizes and inputs from random stream (S, i), and every %dth\n"
             "case is adversarial (huge logits, near ties, cancellation,\n"
-            "underflowing weights, ...).  Arb certifies the MPFR values where\n"
-            "an enclosure exists.\n"
+            "underflowing weights, ...).  Arb certifies the MPFR value of\n"
+            "every output.\n"
             "\n"
             "Options:\n"
             "  --kernel NAME  one of softmax, logsumexp, attention, stream,\n"
@@ -74,7 +74,7 @@ void cmd_oracle_usage(FILE *out)
             "Output: one row per kernel output: cases, max error (and the\n"
             "budget of that entry), tightness (the largest error / budget\n"
             "of any entry), verdict, worst case (that entry's), arb (yes:\n"
-            "every MPFR value certified to 60 bits, -: no enclosure).\n"
+            "every MPFR value certified to 60 bits).\n"
             "Failing cases are printed in %%a with the command that\n"
             "replays them.\n"
             "\n"

@@ -27,6 +27,8 @@ static const command commands[] = {
      "every kernel against its MPFR oracle and its error budget"},
     {"gate", cmd_gate, cmd_gate_usage,
      "CI's verdict on check reports: fails on rigorous or control errors"},
+    {"train", cmd_train, cmd_train_usage,
+     "in-context regression trained at finite and infinite prompts"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -3,7 +3,14 @@
  * Each trial owns its random stream, its token block and its stream
  * state, and writes only its own rows of the outputs, so the schedule
  * cannot change a single bit of the results.
+ *
+ * Per block of SL_ENGINE_BLOCK tokens the work is: the white tokens
+ * (vectorised normals, normal_fast.h), their scores as one matrix-vector
+ * product, their weights against the block's maximum by one vector exp
+ * (vexp.h), and one sl_stream_push_weighted, which summarises the block
+ * and merges it into the state with a single rescale.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #ifdef _OPENMP
@@ -11,12 +18,16 @@
 #endif
 
 #include "engine/engine.h"
+#include "engine/vexp.h"
 #include "kernels/linalg.h"
 #include "kernels/stream.h"
 
 /* Per-thread scratch: a block of white tokens and the stream buffers. */
 typedef struct trial_work {
     double *eta;   /* SL_ENGINE_BLOCK x D */
+    double *s;     /* SL_ENGINE_BLOCK: the block's scores */
+    double *e;     /* SL_ENGINE_BLOCK: their weights exp(s - max) */
+    double *push;  /* 2 D + SL_ENGINE_BLOCK: sl_stream_push_weighted's */
     double *mean;  /* D: stream's tilted mean */
     double *comom; /* D: stream's co-moment */
     double *wm;    /* D: white deviation of the mean */
@@ -30,6 +41,38 @@ typedef struct white_tilt {
     double *lam1; /* Lambda'(t): the tilted mean of eta */
     double *q;    /* diag(Lambda''(t)) L^T h: L q = C_a h */
 } white_tilt;
+
+double sl_engine_scores(size_t nb, size_t D, const double *eta, const double *t,
+                        double *s)
+{
+    double m0 = -INFINITY, m1 = -INFINITY, m2 = -INFINITY, m3 = -INFINITY;
+    size_t j = 0;
+    for (; j + 4 <= nb; j += 4) {
+        const double *z = eta + j * D;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            s0 += t[k] * z[k];
+            s1 += t[k] * z[D + k];
+            s2 += t[k] * z[2 * D + k];
+            s3 += t[k] * z[3 * D + k];
+        }
+        s[j] = s0;
+        s[j + 1] = s1;
+        s[j + 2] = s2;
+        s[j + 3] = s3;
+        m0 = s0 > m0 ? s0 : m0;
+        m1 = s1 > m1 ? s1 : m1;
+        m2 = s2 > m2 ? s2 : m2;
+        m3 = s3 > m3 ? s3 : m3;
+    }
+    for (; j < nb; j++) {
+        s[j] = sl_dot(D, t, eta + j * D);
+        m0 = s[j] > m0 ? s[j] : m0;
+    }
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    return m2 > m0 ? m2 : m0;
+}
 
 /* One trial: push n tokens; leave etabar - Lambda'(t) in w->wm and
  * comom / wsum - q in w->wc. */
@@ -45,17 +88,20 @@ static void run_trial(const sl_mc_job *job, const white_tilt *wt,
     sl_rng_init(&rng, job->seed, (job->job << 32) | trial);
     sl_stream_init(&st, D, w->mean, wt->kdir, w->comom);
 
-    /* 2. Tokens in blocks: draw, score, push, forget. */
+    /* 2. Tokens in blocks: draw, score, weigh, push, forget. */
     for (uint64_t i = 0; i < job->n; i += SL_ENGINE_BLOCK) {
         size_t nb = job->n - i < SL_ENGINE_BLOCK ? (size_t)(job->n - i)
                                                  : SL_ENGINE_BLOCK;
         sl_measure_draw_white(mu, &rng, nb, w->eta);
-        for (size_t j = 0; j < nb; j++) {
-            const double *eta = w->eta + j * D;
-            double s =
-                job->fault == SL_FAULT_SCORES ? 0.0 : sl_dot(D, wt->t, eta);
-            sl_stream_push(&st, s, eta);
+        double smax = 0.0;
+        if (job->fault == SL_FAULT_SCORES) {
+            for (size_t j = 0; j < nb; j++)
+                w->s[j] = 0.0;
+        } else {
+            smax = sl_engine_scores(nb, D, w->eta, wt->t, w->s);
         }
+        sl_vexp_shift(nb, w->s, smax, w->e);
+        sl_stream_push_weighted(&st, nb, smax, w->e, w->eta, w->push);
     }
 
     /* 3. Deviations in white coordinates. */
@@ -92,11 +138,15 @@ sl_status sl_mc_run(const sl_mc_job *job, double *dmean, double *dcov)
 #pragma omp parallel num_threads(nt) reduction(| : failed)
     {
         trial_work w;
-        double *buf = malloc((SL_ENGINE_BLOCK + 4) * D * sizeof(double));
+        size_t B = SL_ENGINE_BLOCK;
+        double *buf = malloc(((B + 6) * D + 3 * B) * sizeof(double));
         if (buf == NULL)
             failed = 1;
         w.eta = buf;
-        w.mean = buf + SL_ENGINE_BLOCK * D;
+        w.s = w.eta + B * D;
+        w.e = w.s + B;
+        w.push = w.e + B;
+        w.mean = w.push + 2 * D + B;
         w.comom = w.mean + D;
         w.wm = w.comom + D;
         w.wc = w.wm + D;

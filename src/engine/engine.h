@@ -2,9 +2,12 @@
  *
  * For each trial k < T it draws a prompt of n tokens z_i = m + L eta_i from
  * the measure, never storing it: tokens are made in blocks of
- * SL_ENGINE_BLOCK and pushed through the one-pass kernel (stream.h) in the
- * white coordinates eta, with tilt t = L^T a and direction L^T h.  Since
- * the weighted mean and the weighted co-moment commute with z = m + L eta,
+ * SL_ENGINE_BLOCK and folded, a block at a time, into the one-pass kernel
+ * (sl_stream_push_weighted, stream.h) in the white coordinates eta, with
+ * tilt t = L^T a and direction L^T h; the block's weights exp(s_j - max)
+ * come from SLEEF's vector exp (vexp.h), everything else from the kernel.
+ * Since the weighted mean and the weighted co-moment commute with
+ * z = m + L eta,
  *
  *   zbar - mu_a     = L (etabar - Lambda'(t))
  *   c_n  - C_a h    = L (comom / wsum - diag(Lambda''(t)) L^T h)
@@ -14,7 +17,8 @@
  * dV_n - dV_inf = g (zbar - mu_a)^T and dW_n - dW_inf = (c_n - C_a h) x^T.
  *
  * Trial k of job j uses the random stream (seed, j * 2^32 + k): results
- * are bit-identical for any thread count.  Trials run in parallel
+ * are bit-identical for any thread count, and for every vector path with
+ * FMA (AVX-512, AVX2, scalar; normal_fast.h).  Trials run in parallel
  * (OpenMP) on the given number of threads.
  */
 #ifndef SOFTLIN_ENGINE_H
@@ -51,6 +55,14 @@ typedef struct sl_mc_job {
     void *progress_ctx;
     int fault; /* SL_FAULT_*: a deliberately wrong kernel, for controls */
 } sl_mc_job;
+
+/* The scores of a block: s_j = <t, eta_j> for nb >= 1 tokens eta (nb x D,
+ * row-major), and their maximum, returned.  The same left-to-right sums
+ * as sl_dot and the same maximum as sl_max (linalg.h, softmax.h), four
+ * tokens at a time so that their sums and comparisons proceed side by
+ * side.  The engine's scoring step, public for tests and benchmarks. */
+double sl_engine_scores(size_t nb, size_t D, const double *eta, const double *t,
+                        double *s);
 
 /* Run the trials: dmean[k D + i] = (zbar - mu_a)_i and
  * dcov[k D + i] = (c_n - C_a h)_i for trial k.  SL_ENOMEM or SL_EINVAL

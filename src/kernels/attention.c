@@ -7,10 +7,9 @@
  * same convex combination: F lies between min_i (V z_i)_r and max_i
  * (V z_i)_r in every component r, up to rounding.
  */
-#include <math.h>
-
 #include "kernels/attention.h"
 #include "kernels/linalg.h"
+#include "kernels/slmath.h"
 #include "kernels/softmax.h"
 
 void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
@@ -24,13 +23,16 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
     /* 2. Scores s_i = <a, z_i> + log pi_i, kept in w until step 4. */
     /*@
       loop invariant bound: 0 <= i <= n;
+      loop invariant tilt:  \forall integer k; 0 <= k < D ==>
+                              a[k] == \at(a[k], LoopEntry);
       loop assigns i, w[0 .. n - 1];
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {
+        //@ assert row: i * D + D <= n * D;
         w[i] = sl_dot(D, a, Z + i * D);
         if (pi != NULL)
-            w[i] += log(pi[i]);
+            w[i] += sl_log(pi[i]);
     }
 
     /* 3. Largest score, then the shifted exponentials e_i = exp(s_i - M)
@@ -39,25 +41,35 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
     double sum = sl_exp_shift(n, w, m);
 
     /* 4. Weights w_i = e_i / sum. */
-    /*@
-      loop invariant bound: 0 <= i <= n;
-      loop assigns i, w[0 .. n - 1];
-      loop variant n - i;
-    */
-    for (size_t i = 0; i < n; i++)
-        w[i] = w[i] / sum;
+    sl_normalise(n, w, sum);
+    //@ assert weights: SlSum(w, n) == 1;
+    //@ ghost Weighted:;
 
     /* 5. Tilted mean zbar = sum_i w_i z_i = Z^T w (D). */
     sl_matvec_t(n, D, Z, w, zbar);
+    //@ ghost Averaged:;
 
     /* 6. Output F = V zbar (p). */
     sl_matvec(p, D, V, zbar, F);
 
     /* 7. log sum_i pi_i e^{<a, z_i>} = M + log(sum), with pi_i = 1/n
      *    when no masses were given. */
-    *lognorm = m + log(sum);
+    *lognorm = m + sl_log(sum);
     if (pi == NULL)
-        *lognorm -= log((double)n);
+        *lognorm -= sl_log((double)n);
+
+    /* Steps 5-7 wrote zbar, F and lognorm only: the frame of the proof. */
+    //@ assert kept_w: SlSame{Weighted, Here}(w, n);
+    //@ assert kept_Z: SlSameMat{Weighted, Here}(Z, n, D);
+    //@ assert kept_V: SlSameMat{Averaged, Here}(V, p, D);
+    //@ assert kept_zbar: SlSame{Averaged, Here}(zbar, D);
+    //@ assert total: SlSum(w, n) == 1;
+    /*@ assert mean: \forall integer k; 0 <= k < D ==>
+                       zbar[k] == SlColDot(Z, w, n, D, k); */
+    /*@ assert output: \forall integer r; 0 <= r < p ==>
+                         F[r] == SlRowDot(V, zbar, D, r); */
+    /*@ assert scores: \forall integer r; 0 <= r < p ==>
+                         F[r] == SlDot(V + r * D, zbar, D); */
 }
 
 double sl_attn_ess(size_t n, const double *w)

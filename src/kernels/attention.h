@@ -15,6 +15,8 @@
  * Masses must be > 0; they need not sum to 1.
  *
  * Two passes over Z: scores and their maximum, then weights and moments.
+ * The output is a convex combination of the V z_i: each F[r] lies between
+ * the smallest and the largest (V z_i)[r] (ensures "convex").
  * Accuracy: see spec/ACCURACY.md; every exponent is <= 0 after the maximum
  * is taken off, so no exp overflows whatever the (finite) scores.
  */
@@ -54,13 +56,17 @@
   assigns  a[0 .. D - 1], w[0 .. n - 1], zbar[0 .. D - 1], F[0 .. p - 1],
            *lognorm;
   ensures  tilt:     \forall integer k; 0 <= k < D ==>
-                       a[k] == SlRowDot(W, x, Dq, k);
+                       a[k] == \old(SlRowDot(W, x, Dq, k));
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= w[i] <= 1;
   ensures  total:    SlSum(w, n) == 1;
   ensures  mean:     \forall integer k; 0 <= k < D ==>
                        zbar[k] == SlColDot(Z, w, n, D, k);
   ensures  output:   \forall integer r; 0 <= r < p ==>
                        F[r] == SlRowDot(V, zbar, D, r);
+  ensures  convex:   \forall integer r; 0 <= r < p ==> \forall real lo, hi;
+                       (\forall integer i; 0 <= i < n ==>
+                          SlBetween(SlDot(V + r * D, Z + i * D, D), lo, hi))
+                       ==> SlBetween(F[r], lo, hi);
 */
 void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
                      const double *W, const double *V, const double *x,

@@ -6,6 +6,20 @@
  */
 #include "kernels/linalg.h"
 
+double sl_sum(size_t n, const double *v)
+{
+    double acc = 0.0;
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant value: acc == SlSum(v, i);
+      loop assigns i, acc;
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        acc += v[i];
+    return acc;
+}
+
 double sl_dot(size_t n, const double *u, const double *v)
 {
     double acc = 0.0;
@@ -26,12 +40,16 @@ void sl_matvec(size_t rows, size_t cols, const double *A, const double *x,
     /*@
       loop invariant bound: 0 <= r <= rows;
       loop invariant done:  \forall integer q; 0 <= q < r ==>
-                              y[q] == SlRowDot(A, x, cols, q);
+                              y[q] == SlRowDot{Pre}(A, x, cols, q);
       loop assigns r, y[0 .. rows - 1];
       loop variant rows - r;
     */
-    for (size_t r = 0; r < rows; r++)
+    for (size_t r = 0; r < rows; r++) {
+        //@ assert row: r * cols + cols <= rows * cols;
+        /*@ assert same: SlSame{Pre, Here}(A + r * cols, cols)
+                         && SlSame{Pre, Here}(x, cols); */
         y[r] = sl_dot(cols, A + r * cols, x);
+    }
 }
 
 void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
@@ -40,7 +58,7 @@ void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
     /*@
       loop invariant bound: 0 <= c <= cols;
       loop invariant done:  \forall integer q; 0 <= q < c ==>
-                              y[q] == SlColDot(A, x, rows, cols, q);
+                              y[q] == SlColDot{Pre}(A, x, rows, cols, q);
       loop assigns c, y[0 .. cols - 1];
       loop variant cols - c;
     */
@@ -48,14 +66,29 @@ void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
         double acc = 0.0;
         /*@
           loop invariant bound: 0 <= r <= rows;
-          loop invariant value: acc == SlColDot(A, x, r, cols, c);
+          loop invariant value: acc == SlColDot{Pre}(A, x, r, cols, c);
           loop assigns r, acc;
           loop variant rows - r;
         */
-        for (size_t r = 0; r < rows; r++)
+        for (size_t r = 0; r < rows; r++) {
+            //@ assert inside: 0 <= r * cols + c < rows * cols;
             acc += A[r * cols + c] * x[r];
+        }
         y[c] = acc;
     }
+}
+
+void sl_scale(size_t n, double a, const double *x, double *y)
+{
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant done:  \forall integer k; 0 <= k < i ==>
+                              y[k] == a * \at(x[k], Pre);
+      loop assigns i, y[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        y[i] = a * x[i];
 }
 
 void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
@@ -63,23 +96,21 @@ void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
 {
     /*@
       loop invariant bound: 0 <= r <= rows;
-      loop invariant done:  \forall integer q, c; 0 <= q < r && 0 <= c < cols
-                              ==> A[q * cols + c] == u[q] * v[c];
+      loop invariant done:  \forall integer q; 0 <= q < r ==>
+                              SlOuterRow{Here, Pre}(A, cols, q, u, v);
       loop assigns r, A[0 .. rows * cols - 1];
       loop variant rows - r;
     */
-    for (size_t r = 0; r < rows; r++) {
-        /*@
-          loop invariant bound: 0 <= c <= cols;
-          loop invariant row:   \forall integer k; 0 <= k < c ==>
-                                  A[r * cols + k] == u[r] * v[k];
-          loop invariant done:  \forall integer q, k;
-                                  0 <= q < r && 0 <= k < cols ==>
-                                  A[q * cols + k] == u[q] * v[k];
-          loop assigns c, A[r * cols .. r * cols + cols - 1];
-          loop variant cols - c;
-        */
-        for (size_t c = 0; c < cols; c++)
-            A[r * cols + c] = u[r] * v[c];
+    for (size_t r = 0; r != rows; r++) {
+        //@ assert row: r * cols + cols <= rows * cols;
+        sl_scale(cols, u[r], v, A + r * cols);
+        /*@ assert kept: \forall integer q, k; 0 <= q < r && 0 <= k < cols ==>
+                           SlAt(A, cols, q, k)
+                           == \at(SlAt(A, cols, q, k), LoopCurrent); */
+        /*@ assert old: \forall integer q; 0 <= q < r ==>
+                          SlOuterRow{Here, Pre}(A, cols, q, u, v); */
+        /*@ assert new: \let q = r; \forall integer k; 0 <= k < cols ==>
+                          SlAt(A, cols, q, k) == \at(u[q] * v[k], Pre); */
+        //@ assert cur: SlOuterRow{Here, Pre}(A, cols, r, u, v);
     }
 }

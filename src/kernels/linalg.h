@@ -13,6 +13,14 @@
 
 #include "softlin.acsl"
 
+/* v[0] + ... + v[n-1], left to right (0 when n == 0). */
+/*@
+  requires valid_v: \valid_read(v + (0 .. n - 1));
+  assigns  \nothing;
+  ensures  value:   \result == SlSum(v, n);
+*/
+double sl_sum(size_t n, const double *v);
+
 /* <u, v> over n entries (0 when n == 0). */
 /*@
   requires valid_u: \valid_read(u + (0 .. n - 1));
@@ -32,7 +40,7 @@ double sl_dot(size_t n, const double *u, const double *v);
                                x + (0 .. cols - 1));
   assigns  y[0 .. rows - 1];
   ensures  value:   \forall integer r; 0 <= r < rows ==>
-                      y[r] == SlRowDot(A, x, cols, r);
+                      y[r] == SlRowDot{Pre}(A, x, cols, r);
 */
 void sl_matvec(size_t rows, size_t cols, const double *A, const double *x,
                double *y);
@@ -47,10 +55,20 @@ void sl_matvec(size_t rows, size_t cols, const double *A, const double *x,
                                x + (0 .. rows - 1));
   assigns  y[0 .. cols - 1];
   ensures  value:   \forall integer c; 0 <= c < cols ==>
-                      y[c] == SlColDot(A, x, rows, cols, c);
+                      y[c] == SlColDot{Pre}(A, x, rows, cols, c);
 */
 void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
                  double *y);
+
+/* y = a x, x and y (n); y may not overlap x. */
+/*@
+  requires valid_x: \valid_read(x + (0 .. n - 1));
+  requires valid_y: \valid(y + (0 .. n - 1));
+  requires sep:     \separated(y + (0 .. n - 1), x + (0 .. n - 1));
+  assigns  y[0 .. n - 1];
+  ensures  value:   \forall integer i; 0 <= i < n ==> y[i] == a * \old(x[i]);
+*/
+void sl_scale(size_t n, double a, const double *x, double *y);
 
 /* A = u v^T, u (rows), v (cols), A (rows x cols). */
 /*@
@@ -61,8 +79,8 @@ void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
   requires sep:     \separated(A + (0 .. rows * cols - 1), u + (0 .. rows - 1),
                                v + (0 .. cols - 1));
   assigns  A[0 .. rows * cols - 1];
-  ensures  value:   \forall integer r, c; 0 <= r < rows && 0 <= c < cols ==>
-                      A[r * cols + c] == u[r] * v[c];
+  ensures  value:   \forall integer r; 0 <= r < rows ==>
+                      SlOuterRow{Post, Pre}(A, cols, r, u, v);
 */
 void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
               double *A);

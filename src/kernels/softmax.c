@@ -11,9 +11,9 @@
  * left-to-right sum of n terms in [0, 1] adds at most (n - 1) u relative,
  * and the division one more rounding.  spec/ACCURACY.md derives the budget.
  */
-#include <math.h>
-
 #include "kernels/softmax.h"
+#include "kernels/linalg.h"
+#include "kernels/slmath.h"
 
 double sl_max(size_t n, const double *s)
 {
@@ -35,23 +35,42 @@ double sl_max(size_t n, const double *s)
 
 double sl_exp_shift(size_t n, double *s, double c)
 {
-    double sum = 0.0;
+    /* 1. The shifted exponentials, each in [0, 1]. */
     /*@
       loop invariant bound: 0 <= i <= n;
       loop invariant done:  \forall integer j; 0 <= j < i ==>
                               s[j] == \exp(\at(s[j], Pre) - c)
                               && 0 <= s[j] <= 1;
+      loop invariant one:   \forall integer j; 0 <= j < i ==>
+                              \at(s[j], Pre) == c ==> s[j] == 1;
       loop invariant rest:  \forall integer j; i <= j < n ==>
                               s[j] == \at(s[j], Pre);
-      loop invariant value: sum == SlSum(s, i);
-      loop assigns i, sum, s[0 .. n - 1];
+      loop assigns i, s[0 .. n - 1];
       loop variant n - i;
     */
-    for (size_t i = 0; i < n; i++) {
-        s[i] = exp(s[i] - c);
-        sum += s[i];
-    }
-    return sum;
+    for (size_t i = 0; i < n; i++)
+        s[i] = sl_exp(s[i] - c);
+    //@ assert exps: SlExpOf{Pre, Here}(s, n, c);
+
+    /* 2. Their sum, left to right: the same additions in the same order as
+     *    when they were accumulated in step 1. */
+    return sl_sum(n, s);
+}
+
+void sl_normalise(size_t n, double *s, double d)
+{
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant done:  \forall integer j; 0 <= j < i ==>
+                              s[j] == \at(s[j], Pre) / d;
+      loop invariant rest:  \forall integer j; i <= j < n ==>
+                              s[j] == \at(s[j], Pre);
+      loop assigns i, s[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        s[i] = s[i] / d;
+    //@ assert scaled: SlScaled{Pre, Here}(s, s, n, d);
 }
 
 void sl_softmax_inplace(size_t n, double *s)
@@ -64,13 +83,7 @@ void sl_softmax_inplace(size_t n, double *s)
     double sum = sl_exp_shift(n, s, m);
 
     /* 3. Normalise: one correctly rounded division per weight. */
-    /*@
-      loop invariant bound: 0 <= i <= n;
-      loop assigns i, s[0 .. n - 1];
-      loop variant n - i;
-    */
-    for (size_t i = 0; i < n; i++)
-        s[i] = s[i] / sum;
+    sl_normalise(n, s, sum);
 }
 
 void sl_softmax(size_t n, const double *s, double *w)
@@ -83,6 +96,7 @@ void sl_softmax(size_t n, const double *s, double *w)
     */
     for (size_t i = 0; i < n; i++)
         w[i] = s[i];
+    //@ assert copied: SlEqual{Here, Pre}(w, s, n);
     sl_softmax_inplace(n, w);
 }
 
@@ -94,6 +108,7 @@ double sl_logsumexp(size_t n, const double *s)
       loop invariant bound: 1 <= i <= n;
       loop invariant top:   0 <= top < i;
       loop invariant upper: \forall integer j; 0 <= j < i ==> s[j] <= s[top];
+      loop invariant value: s[top] == SlMax(s, i);
       loop assigns i, top;
       loop variant n - i;
     */
@@ -109,15 +124,16 @@ double sl_logsumexp(size_t n, const double *s)
     /*@
       loop invariant bound: 0 <= i <= n;
       loop invariant sign:  0 <= rest <= i;
+      loop invariant value: rest + (top < i ? 1 : 0) == SlSumExp(s, i, m);
       loop assigns i, rest;
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {
         if (i != top)
-            rest += exp(s[i] - m);
+            rest += sl_exp(s[i] - m);
     }
 
     /* 3. m + log(1 + r): log1p keeps full relative accuracy when r is
      *    small, which is when one score dominates. */
-    return m + log1p(rest);
+    return m + sl_log1p(rest);
 }

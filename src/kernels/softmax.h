@@ -36,11 +36,27 @@ double sl_max(size_t n, const double *s);
   requires below:    \forall integer i; 0 <= i < n ==> s[i] <= c;
   assigns  s[0 .. n - 1];
   ensures  value:    \forall integer i; 0 <= i < n ==>
-                       s[i] == \exp(\at(s[i], Pre) - c);
+                       s[i] == \exp(\old(s[i]) - c);
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= s[i] <= 1;
   ensures  total:    \result == SlSum(s, n);
+  ensures  exps:     \result == SlSumExp{Pre}(s, n, c);
+  ensures  norm:     (\exists integer k; 0 <= k < n && \old(s[k]) == c)
+                       ==> 1 <= \result;
+  ensures  size:     \result <= n;
 */
 double sl_exp_shift(size_t n, double *s, double c);
+
+/* s_i = s_i / d in place, d > 0: the last step of softmax. */
+/*@
+  requires valid_s:  \valid(s + (0 .. n - 1));
+  requires positive: d > 0;
+  assigns  s[0 .. n - 1];
+  ensures  value:    \forall integer i; 0 <= i < n ==> s[i] == \old(s[i]) / d;
+  ensures  unit:     (\forall integer i; 0 <= i < n ==> 0 <= \old(s[i]) <= d)
+                       ==> \forall integer i; 0 <= i < n ==> 0 <= s[i] <= 1;
+  ensures  total:    SlSum(s, n) == \old(SlSum(s, n)) / d;
+*/
+void sl_normalise(size_t n, double *s, double d);
 
 /* w = softmax(s).  w may not alias s.  n >= 1. */
 /*@

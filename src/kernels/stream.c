@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "kernels/linalg.h"
+#include "kernels/softmax.h"
 #include "kernels/stream.h"
 
 void sl_stream_init(sl_stream *st, size_t D, double *mean, const double *h,
@@ -102,6 +103,252 @@ void sl_stream_push(sl_stream *st, double s, const double *z)
             st->comom[k] += e * (z[k] - st->mean[k]) * dt;
     }
     st->count += 1;
+}
+
+/* sum_j a_j b_j over n terms (b == NULL: sum_j a_j) as four partial sums,
+ * over j = 0, 1, 2, 3 mod 4, added pairwise at the end: four independent
+ * chains instead of one, so the sum is not bound by the latency of one
+ * addition per term.  The rounding bound is that of any order,
+ * n u sum_j |a_j b_j| to first order. */
+/*@
+  requires valid_a: \valid_read(a + (0 .. n - 1));
+  requires valid_b: b == \null || \valid_read(b + (0 .. n - 1));
+  assigns  \nothing;
+*/
+static double dot4(size_t n, const double *a, const double *b)
+{
+    double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+    size_t j = 0;
+
+    if (b == NULL) {
+        /*@
+          loop invariant bound: 0 <= j <= n;
+          loop assigns j, p0, p1, p2, p3;
+          loop variant n - j;
+        */
+        for (; j + 4 <= n; j += 4) {
+            p0 += a[j];
+            p1 += a[j + 1];
+            p2 += a[j + 2];
+            p3 += a[j + 3];
+        }
+        /*@
+          loop invariant bound: 0 <= j <= n;
+          loop assigns j, p0;
+          loop variant n - j;
+        */
+        for (; j < n; j++)
+            p0 += a[j];
+    } else {
+        /*@
+          loop invariant bound: 0 <= j <= n;
+          loop assigns j, p0, p1, p2, p3;
+          loop variant n - j;
+        */
+        for (; j + 4 <= n; j += 4) {
+            p0 += a[j] * b[j];
+            p1 += a[j + 1] * b[j + 1];
+            p2 += a[j + 2] * b[j + 2];
+            p3 += a[j + 3] * b[j + 3];
+        }
+        /*@
+          loop invariant bound: 0 <= j <= n;
+          loop assigns j, p0;
+          loop variant n - j;
+        */
+        for (; j < n; j++)
+            p0 += a[j] * b[j];
+    }
+    return (p0 + p1) + (p2 + p3);
+}
+
+void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
+                             const double *e, const double *Z, double *work)
+{
+    size_t D = st->dim;
+    const double *h = st->h;
+    double *restrict bmean = work, *restrict bcomom = work + D;
+    double *restrict t = work + 2 * D;
+
+    /* 1. The block's mass: sum e_j >= 1 (one e_j is 1) and sum e_j^2. */
+    double w = dot4(nb, e, NULL), wsq = dot4(nb, e, e);
+
+    /* 2. First pass: bmean = sum_j e_j z_j / w, the tokens taken four at
+     *    a time (the sum of a group, then the group into bmean), which
+     *    keeps the running sums' chain short; the rounding is that of
+     *    any summation order, O(nb u) relative to sum_j e_j |z_j|. */
+    /*@
+      loop invariant bound: 0 <= k <= D;
+      loop assigns k, bmean[0 .. D - 1];
+      loop variant D - k;
+    */
+    for (size_t k = 0; k < D; k++)
+        bmean[k] = 0.0;
+    size_t j = 0;
+    /*@
+      loop invariant bound: 0 <= j <= nb;
+      loop assigns j, bmean[0 .. D - 1];
+      loop variant nb - j;
+    */
+    for (; j + 4 <= nb; j += 4) {
+        const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
+        const double *z3 = z2 + D;
+        double e0 = e[j], e1 = e[j + 1], e2 = e[j + 2], e3 = e[j + 3];
+        /*@
+          loop invariant bound: 0 <= k <= D;
+          loop assigns k, bmean[0 .. D - 1];
+          loop variant D - k;
+        */
+        for (size_t k = 0; k < D; k++)
+            bmean[k] += (e0 * z0[k] + e1 * z1[k]) + (e2 * z2[k] + e3 * z3[k]);
+    }
+    /*@
+      loop invariant bound: 0 <= j <= nb;
+      loop assigns j, bmean[0 .. D - 1];
+      loop variant nb - j;
+    */
+    for (; j < nb; j++) {
+        /*@
+          loop invariant bound: 0 <= k <= D;
+          loop assigns k, bmean[0 .. D - 1];
+          loop variant D - k;
+        */
+        for (size_t k = 0; k < D; k++)
+            bmean[k] += e[j] * Z[j * D + k];
+    }
+    /*@
+      loop invariant bound: 0 <= k <= D;
+      loop assigns k, bmean[0 .. D - 1];
+      loop variant D - k;
+    */
+    for (size_t k = 0; k < D; k++)
+        bmean[k] /= w;
+
+    /* 3. With h: t_j = <h, z_j>, tmean = sum_j e_j t_j / w and, in a
+     *    second pass, bcomom = sum_j e_j (z_j - bmean)(t_j - tmean): about
+     *    the block's own means, so no cancellation between large terms.
+     *    Four tokens at a time again. */
+    double tmean = 0.0;
+    if (h != NULL) {
+        j = 0;
+        /*@
+          loop invariant bound: 0 <= j <= nb;
+          loop assigns j, t[0 .. nb - 1];
+          loop variant nb - j;
+        */
+        for (; j + 4 <= nb; j += 4) {
+            const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
+            const double *z3 = z2 + D;
+            double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
+            /*@
+              loop invariant bound: 0 <= k <= D;
+              loop assigns k, t0, t1, t2, t3;
+              loop variant D - k;
+            */
+            for (size_t k = 0; k < D; k++) {
+                t0 += h[k] * z0[k];
+                t1 += h[k] * z1[k];
+                t2 += h[k] * z2[k];
+                t3 += h[k] * z3[k];
+            }
+            t[j] = t0;
+            t[j + 1] = t1;
+            t[j + 2] = t2;
+            t[j + 3] = t3;
+        }
+        /*@
+          loop invariant bound: 0 <= j <= nb;
+          loop assigns j, t[0 .. nb - 1];
+          loop variant nb - j;
+        */
+        for (; j < nb; j++)
+            t[j] = sl_dot(D, h, Z + j * D);
+        tmean = dot4(nb, e, t) / w;
+        /*@
+          loop invariant bound: 0 <= i <= nb;
+          loop assigns i, t[0 .. nb - 1];
+          loop variant nb - i;
+        */
+        for (size_t i = 0; i < nb; i++)
+            t[i] = e[i] * (t[i] - tmean);
+
+        /*@
+          loop invariant bound: 0 <= k <= D;
+          loop assigns k, bcomom[0 .. D - 1];
+          loop variant D - k;
+        */
+        for (size_t k = 0; k < D; k++)
+            bcomom[k] = 0.0;
+        j = 0;
+        /*@
+          loop invariant bound: 0 <= j <= nb;
+          loop assigns j, bcomom[0 .. D - 1];
+          loop variant nb - j;
+        */
+        for (; j + 4 <= nb; j += 4) {
+            const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
+            const double *z3 = z2 + D;
+            double d0 = t[j], d1 = t[j + 1], d2 = t[j + 2], d3 = t[j + 3];
+            /*@
+              loop invariant bound: 0 <= k <= D;
+              loop assigns k, bcomom[0 .. D - 1];
+              loop variant D - k;
+            */
+            for (size_t k = 0; k < D; k++) {
+                double m = bmean[k];
+                bcomom[k] += ((z0[k] - m) * d0 + (z1[k] - m) * d1) +
+                             ((z2[k] - m) * d2 + (z3[k] - m) * d3);
+            }
+        }
+        /*@
+          loop invariant bound: 0 <= j <= nb;
+          loop assigns j, bcomom[0 .. D - 1];
+          loop variant nb - j;
+        */
+        for (; j < nb; j++) {
+            /*@
+              loop invariant bound: 0 <= k <= D;
+              loop assigns k, bcomom[0 .. D - 1];
+              loop variant D - k;
+            */
+            for (size_t k = 0; k < D; k++)
+                bcomom[k] += (Z[j * D + k] - bmean[k]) * t[j];
+        }
+    }
+
+    /* 4. The block as a state of its own (maximum smax, mass w >= 1),
+     *    folded in by Chan's update: one rescale for the whole block. */
+    sl_stream blk;
+    blk.dim = D;
+    blk.count = nb;
+    blk.max = smax;
+    blk.wsum = w;
+    blk.wsq = wsq;
+    blk.mean = bmean;
+    blk.h = h;
+    blk.tmean = tmean;
+    blk.comom = h != NULL ? bcomom : NULL;
+    sl_stream_merge(st, &blk);
+}
+
+void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
+                          const double *Z, double *work)
+{
+    double *e = work + 2 * st->dim + nb;
+
+    /* 1. Weights relative to the block's maximum, each in [0, 1]. */
+    double smax = sl_max(nb, s);
+    /*@
+      loop invariant bound: 0 <= j <= nb;
+      loop assigns j, e[0 .. nb - 1];
+      loop variant nb - j;
+    */
+    for (size_t j = 0; j < nb; j++)
+        e[j] = s[j];
+    sl_exp_shift(nb, e, smax);
+
+    /* 2. The block, folded in. */
+    sl_stream_push_weighted(st, nb, smax, e, Z, work);
 }
 
 void sl_stream_merge(sl_stream *dst, const sl_stream *src)

@@ -25,7 +25,10 @@
  *
  * Two states over disjoint token sets can be merged (Chan et al., 1979),
  * which gives the same result as pushing all tokens into one state, up to
- * rounding.
+ * rounding.  A block of tokens can be pushed at once the same way: it is
+ * summarised as a state of its own and merged (sl_stream_push_weighted,
+ * sl_stream_push_block), one rescale per block; the Monte Carlo engine
+ * pushes its tokens so.
  */
 #ifndef SOFTLIN_STREAM_H
 #define SOFTLIN_STREAM_H
@@ -106,6 +109,84 @@ void sl_stream_init(sl_stream *st, size_t D, double *mean, const double *h,
   ensures  ok:       sl_stream_ok(st);
 */
 void sl_stream_push(sl_stream *st, double s, const double *z);
+
+/* Push nb >= 1 tokens Z (nb x D, row-major) at once, given their
+ * relative weights e_j = exp(s_j - smax), where s_j are the tokens' scores
+ * and smax their maximum (so every e_j lies in [0, 1] and the maximal
+ * tokens have e_j = 1; sl_max and sl_exp_shift of softmax.h compute them,
+ * as sl_stream_push_block does).  The block is summarised on its own, by
+ * two passes over it (weighted means, then the co-moment about them), and
+ * folded into the state by sl_stream_merge: one rescale per block instead
+ * of one per new maximum.  work: 2 D + nb doubles.
+ *
+ * Same result as pushing the tokens one by one, up to rounding: the block
+ * sums add at most nb u relative to the sums' scale, so the agreement
+ * bound of this header holds with n the total count (tests/test_stream.c
+ * checks it). */
+/*@
+  requires ok:       sl_stream_ok(st);
+  requires block:    nb >= 1 && st->count + nb <= SIZE_MAX;
+  requires shape:    nb * st->dim <= SIZE_MAX;
+  requires valid_Z:  \valid_read(Z + (0 .. nb * st->dim - 1));
+  requires valid_e:  \valid_read(e + (0 .. nb - 1));
+  requires weights:  \forall integer j; 0 <= j < nb ==> 0 <= e[j] <= 1;
+  requires top:      \exists integer j; 0 <= j < nb && e[j] == 1;
+  requires finite:   \is_finite(smax);
+  requires valid_w:  \valid(work + (0 .. 2 * st->dim + nb - 1));
+  requires sep:      \separated(work + (0 .. 2 * st->dim + nb - 1), st,
+                                Z + (0 .. nb * st->dim - 1), e + (0 .. nb - 1),
+                                st->mean + (0 .. st->dim - 1));
+  requires sep_c:    st->comom != \null ==>
+                       \separated(work + (0 .. 2 * st->dim + nb - 1),
+                                  st->comom + (0 .. st->dim - 1))
+                       && \separated(Z + (0 .. nb * st->dim - 1),
+                                     st->comom + (0 .. st->dim - 1));
+  assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
+           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1],
+           work[0 .. 2 * st->dim + nb - 1];
+  ensures  count:    st->count == \old(st->count) + nb;
+  ensures  max:      \old(st->count) == 0 ==> st->max == smax;
+  ensures  max_grow: \old(st->count) > 0 ==>
+                       st->max == (smax > \old(st->max) ? smax
+                                                        : \old(st->max));
+  ensures  mass:     st->wsum >= 1;
+  ensures  ok:       sl_stream_ok(st);
+*/
+void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
+                             const double *e, const double *Z, double *work);
+
+/* Push nb >= 1 tokens Z (nb x D) with finite scores s (nb) at once: the
+ * weights by sl_max and sl_exp_shift (libm exp), then
+ * sl_stream_push_weighted.  work: 2 D + 2 nb doubles. */
+/*@
+  requires ok:       sl_stream_ok(st);
+  requires block:    nb >= 1 && st->count + nb <= SIZE_MAX;
+  requires shape:    nb * st->dim <= SIZE_MAX;
+  requires valid_Z:  \valid_read(Z + (0 .. nb * st->dim - 1));
+  requires valid_s:  \valid_read(s + (0 .. nb - 1));
+  requires finite:   SlFinite(s, nb);
+  requires valid_w:  \valid(work + (0 .. 2 * st->dim + 2 * nb - 1));
+  requires sep:      \separated(work + (0 .. 2 * st->dim + 2 * nb - 1), st,
+                                Z + (0 .. nb * st->dim - 1), s + (0 .. nb - 1),
+                                st->mean + (0 .. st->dim - 1));
+  requires sep_c:    st->comom != \null ==>
+                       \separated(work + (0 .. 2 * st->dim + 2 * nb - 1),
+                                  st->comom + (0 .. st->dim - 1))
+                       && \separated(Z + (0 .. nb * st->dim - 1),
+                                     st->comom + (0 .. st->dim - 1));
+  assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
+           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1],
+           work[0 .. 2 * st->dim + 2 * nb - 1];
+  ensures  count:    st->count == \old(st->count) + nb;
+  ensures  max:      \old(st->count) == 0 ==> st->max == SlMax(s, nb);
+  ensures  max_grow: \old(st->count) > 0 ==>
+                       st->max == (SlMax(s, nb) > \old(st->max)
+                                     ? SlMax(s, nb) : \old(st->max));
+  ensures  mass:     st->wsum >= 1;
+  ensures  ok:       sl_stream_ok(st);
+*/
+void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
+                          const double *Z, double *work);
 
 /* Fold src into dst (same dim, both with or both without h, same h);
  * src is left unchanged. */

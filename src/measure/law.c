@@ -6,7 +6,9 @@
  * since coth x - 1/x cancels catastrophically near 0 (the series and the
  * tilted mean itself are shared with oracle/exact_limits.c).  The tilted
  * uniform law's moments come from Gauss-Legendre quadrature on panels of
- * its support (GSL), with the exponential scaled to be <= 1.
+ * its support (GSL), with the exponential scaled to be <= 1.  The
+ * samplers take their normals and uniforms from the vectorised generators
+ * of random/normal_fast.h.
  */
 #include <math.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "measure/law.h"
 #include "oracle/exact_limits.h"
+#include "random/normal_fast.h"
 
 /* sqrt(3): the half-width of the unit-variance uniform law. */
 #define SL_UNIFORM_B 1.7320508075688772935274463415059
@@ -227,7 +230,7 @@ void sl_law_draw(const sl_law *l, sl_rng *r, size_t k, double *out)
     uint32_t w[4];
     switch (l->kind) {
     case SL_LAW_GAUSSIAN:
-        sl_rng_normal(r, k, out);
+        sl_rng_normal_fast(r, k, out);
         return;
     case SL_LAW_RADEMACHER:
         for (size_t i = 0; i < k; i += 128) {
@@ -237,11 +240,12 @@ void sl_law_draw(const sl_law *l, sl_rng *r, size_t k, double *out)
         }
         return;
     case SL_LAW_UNIFORM:
+        sl_rng_uniform_fast(r, k, out);
         for (size_t i = 0; i < k; i++)
-            out[i] = SL_UNIFORM_B * (2.0 * sl_rng_uniform(r) - 1.0);
+            out[i] = SL_UNIFORM_B * (2.0 * out[i] - 1.0);
         return;
     case SL_LAW_MIXTURE:
-        sl_rng_normal(r, k, out);
+        sl_rng_normal_fast(r, k, out);
         for (size_t i = 0; i < k; i += 128) {
             sl_rng_block(r, w);
             for (size_t j = 0; j < 128 && i + j < k; j++) {

@@ -52,7 +52,13 @@ double sl_law_tvar(const sl_law *l, double t);
 /* mom[j] = E[(eta - c)^j], j = 0..4, under the law tilted by t. */
 void sl_law_tmoments(const sl_law *l, double t, double c, double mom[5]);
 
-/* k independent draws. */
+/* k independent draws from r's position on: Gaussian values from
+ * sl_rng_normal_fast (normal_fast.h), uniform ones from
+ * sl_rng_uniform_fast (one Philox block each), signs from the 128 bits of
+ * whole blocks, the mixture from normals then signs.  The values depend
+ * only on (seed, stream, position, k); for the Gaussian and uniform laws
+ * k draws then m draws equal k + m draws, while the sign laws start a
+ * fresh block at each call. */
 void sl_law_draw(const sl_law *l, sl_rng *r, size_t k, double *out);
 
 #endif

@@ -3,9 +3,10 @@
  *
  * A case is three steps: draw (sizes, then inputs, from stream (seed,
  * index); adversarial families every SL_ACC_ADVERSARIAL_EVERY-th case),
- * run (kernel, oracle at prec bits, budget, Arb at >= prec + 64 bits), and
- * compare (per output, the entry of largest error / budget and the entry
- * of largest error).  A sweep folds the cases into one row per output.
+ * run (kernel, oracle at prec bits, budget, Arb from prec + 64 bits up),
+ * and compare (per output, the entry of largest error / budget and the
+ * entry of largest error).  A sweep folds the cases into one row per
+ * output.
  *
  * The random inputs keep to the kernels' contracts: finite, no overflow
  * of any intermediate product (|a_k z_ik| stays below 1e20), positive
@@ -21,15 +22,17 @@
  *              hundred, scores spread over 1e4 (underflow), tokens equal
  *              but for one ulp; the gradient uses the same families
  *   stream     far tokens with scores rising at every push (a rescale each
- *              step), large scores, underflowing weights, near ties
+ *              step), large scores, underflowing weights, near ties; the
+ *              stream carries a direction h for its co-moment
  *   linear     far tokens (up to 1e6), a cancelling V
  *   limits     a large mean (up to 1e6), a cancelling V, an
  *              ill-conditioned covariance
  *
  * Precision: the observed error of an entry is |got - exact| computed
  * exactly and rounded up (sl_oracle_abs_err); the oracle is itself within
- * about 2^-(prec - 60) of the output's scale, certified by the Arb column
- * where an enclosure exists.
+ * about 2^-(prec - 60) of the output's scale, and the Arb column
+ * certifies, for every output, that it is within 2^-60 of the larger of
+ * the output and its budget (accuracy.h).
  */
 #include <float.h>
 #include <math.h>
@@ -59,6 +62,12 @@
 #define ACC_MAX_DQ       6
 #define ACC_MAX_P        4
 
+/* Arb: a ball is narrow enough when its radius is below 2^-64 of
+ * max(|mid|, budget), four bits inside the check's 2^-60; the precision
+ * doubles from the starting one until it is, up to ACC_ARB_MAX_BITS. */
+#define ACC_ARB_NARROW_EXP (-64)
+#define ACC_ARB_MAX_BITS   4096
+
 /* Distance of far tokens from 0: 1e8 with unit spread keeps 8 digits of
  * the spread, the hardest case the budgets of ACCURACY.md were shown on. */
 #define ACC_FAR 1e8
@@ -73,13 +82,13 @@ static const char *const output_names[SL_ACC_NKERNELS][SL_ACC_MAX_OUTPUTS] = {
     {"w"},
     {"lse"},
     {"w", "zbar", "F", "lognorm"},
-    {"mean", "F", "lognorm"},
+    {"mean", "F", "lognorm", "comom", "ess"},
     {"u", "L"},
     {"u", "L"},
     {"mu", "F", "quad", "h", "c", "dV", "dW"},
-    {"h", "C_w_h", "dV", "dW"}};
+    {"h", "C_w_h", "dV", "dW", "e2e_c", "e2e_dV", "e2e_dW"}};
 
-static const size_t output_counts[SL_ACC_NKERNELS] = {1, 1, 4, 3, 2, 2, 7, 4};
+static const size_t output_counts[SL_ACC_NKERNELS] = {1, 1, 4, 5, 2, 2, 7, 7};
 
 /* The adversarial families of each kernel, taken in turn. */
 static const char *const score_families[] = {
@@ -205,13 +214,14 @@ typedef struct acc_in {
     double *pi; /* masses (n) or NULL */
     double *m;  /* mean (D) */
     double *S;  /* covariance (D x D) */
+    double *h;  /* the stream's direction (D) */
     double *g;  /* loss gradient (p) */
     double *block;
 } acc_in;
 
 static sl_status in_alloc(acc_in *in, size_t n, size_t D, size_t Dq, size_t p)
 {
-    size_t total = 2 * n + n * D + D * Dq + p * D + Dq + D + D * D + p;
+    size_t total = 2 * n + n * D + D * Dq + p * D + Dq + 2 * D + D * D + p;
     in->block = calloc(total, sizeof(double));
     if (in->block == NULL)
         return SL_ENOMEM;
@@ -226,7 +236,8 @@ static sl_status in_alloc(acc_in *in, size_t n, size_t D, size_t Dq, size_t p)
     in->x = in->V + p * D;
     in->m = in->x + Dq;
     in->S = in->m + D;
-    in->g = in->S + D * D;
+    in->h = in->S + D * D;
+    in->g = in->h + D;
     in->pi = NULL; /* in->g + p when used */
     return SL_OK;
 }
@@ -420,19 +431,24 @@ static sl_status draw_stream(sl_rng *r, int adv, size_t fam, acc_in *in)
     sl_status st = in_alloc(in, n, D, 1, p);
     if (st != SL_OK)
         return st;
-    double amp = draw_log(r, 0.01, 300.0), base;
+    double amp = draw_log(r, 0.01, 300.0), base, step;
     draw_normals(r, n, amp, in->s);
     draw_normals(r, n * D, 1.0, in->Z);
     draw_normals(r, p * D, 1.0, in->V);
+    draw_normals(r, D, 1.0, in->h);
     if (!adv)
         return SL_OK;
     switch (fam) {
-    case 0: /* far tokens, cancelling V, a new maximum at every push */
+    case 0: /* far tokens, cancelling V, a new maximum at every push: each
+             * step at least half of `step` above the last, which is far
+             * above an ulp of the scores (at most 1.5 n step) */
         for (size_t i = 0; i < n * D; i++)
             in->Z[i] += ACC_FAR;
         cancelling_v(p, D, in->V);
-        for (size_t i = 0; i < n; i++)
-            in->s[i] = amp * (double)i / (double)n + 1e-3 * in->s[i] / amp;
+        step = draw_log(r, 1e-8, 3.0);
+        in->s[0] = 0.0;
+        for (size_t i = 1; i < n; i++)
+            in->s[i] = in->s[i - 1] + step * (0.5 + sl_rng_uniform(r));
         break;
     case 1: /* large scores of both signs */
         for (size_t i = 0; i < n; i++)
@@ -526,7 +542,7 @@ static sl_status draw_limit(sl_rng *r, int adv, size_t fam, acc_in *in)
 typedef struct acc_ctx {
     const sl_acc_opts *opt;
     mpfr_prec_t prec; /* MPFR bits */
-    slong aprec;      /* Arb bits */
+    slong aprec;      /* Arb bits to start at */
 } acc_ctx;
 
 /* Doubles for a run's outputs and budgets, one block. */
@@ -556,22 +572,134 @@ static void mpvecs_free(size_t k, const size_t *sizes, mpfr_t **v)
         sl_mpvec_free(sizes[i], v[i]);
 }
 
-/* Arb enclosures of the outputs, certifying the oracle's entries: one
- * call per output with the entries' scales. */
-static void arb_vec(sl_acc_output *o, size_t k, arb_srcptr balls, mpfr_t *x,
-                    const double *scale)
+/* ---- Arb jobs ---------------------------------------------------------- */
+
+/* One output's share of a job's balls: count consecutive balls that
+ * enclose the oracle values x, each judged at its budget (budget[i], or
+ * *budget for all when one_budget). */
+typedef struct arb_part {
+    size_t out;
+    size_t count;
+    mpfr_t *x;
+    const double *budget;
+    int one_budget;
+} arb_part;
+
+struct arb_job;
+typedef void (*arb_fill_fn)(const struct arb_job *job, arb_ptr b, slong prec);
+
+/* The Arb enclosures of one case: fill computes all nballs balls at a
+ * given precision, in the order of the parts; fill reads the inputs and
+ * the kernel's own outputs that its enclosure starts from. */
+typedef struct arb_job {
+    const acc_in *in;
+    const double *w, *zb, *mu, *a; /* where the enclosure needs them */
+    arb_fill_fn fill;
+    size_t nballs, nparts;
+    arb_part part[SL_ACC_MAX_OUTPUTS];
+} arb_job;
+
+static void job_part(arb_job *job, size_t out, size_t count, mpfr_t *x,
+                     const double *budget, int one_budget)
 {
-    for (size_t i = 0; i < k; i++)
-        out_arb(o, balls + i, x[i], scale[i]);
+    arb_part *q = &job->part[job->nparts++];
+    q->out = out;
+    q->count = count;
+    q->x = x;
+    q->budget = budget;
+    q->one_budget = one_budget;
+    job->nballs += count;
 }
 
-/* sum_k |A_rk y_k| for row r of A (cols): the scale of entry r of A y. */
-static double row_scale(size_t cols, const double *A, const double *y)
+static double part_budget(const arb_part *q, size_t i)
 {
-    double acc = 0.0;
-    for (size_t k = 0; k < cols; k++)
-        acc += fabs(A[k] * y[k]);
-    return acc;
+    return q->one_budget ? q->budget[0] : q->budget[i];
+}
+
+/* 1 when ball b is narrower than 2^ACC_ARB_NARROW_EXP of max(|mid|,
+ * budget): then the check is decided by the MPFR value, not by Arb. */
+static int ball_narrow(const arb_t b, double budget)
+{
+    arf_t r, lim;
+    arf_init(r);
+    arf_init(lim);
+    arf_abs(lim, arb_midref(b));
+    arf_set_d(r, budget);
+    if (arf_cmp(r, lim) > 0)
+        arf_set(lim, r);
+    arf_mul_2exp_si(lim, lim, ACC_ARB_NARROW_EXP);
+    arf_set_mag(r, arb_radref(b));
+    int ok = arf_cmp(r, lim) <= 0;
+    arf_clear(r);
+    arf_clear(lim);
+    return ok;
+}
+
+/* The job's balls, at cx->aprec bits and then at twice as many, up to
+ * ACC_ARB_MAX_BITS, until every ball is narrow (ball_narrow): a
+ * co-moment or log-normaliser that cancels far below its terms needs more
+ * bits than the default to be enclosed at the size of its budget.  (FLINT
+ * aborts when memory runs out.) */
+static arb_ptr job_balls(const arb_job *job, const acc_ctx *cx)
+{
+    arb_ptr b = _arb_vec_init((slong)(job->nballs > 0 ? job->nballs : 1));
+    for (slong prec = cx->aprec;; prec *= 2) {
+        int narrow = 1;
+        size_t off = 0;
+        job->fill(job, b, prec);
+        for (size_t j = 0; j < job->nparts; j++) {
+            const arb_part *q = &job->part[j];
+            for (size_t i = 0; narrow && i < q->count; i++)
+                narrow = ball_narrow(b + off + i, part_budget(q, i));
+            off += q->count;
+        }
+        if (narrow || 2 * prec > ACC_ARB_MAX_BITS)
+            break;
+    }
+    return b;
+}
+
+static void job_balls_free(const arb_job *job, arb_ptr b)
+{
+    _arb_vec_clear(b, (slong)(job->nballs > 0 ? job->nballs : 1));
+}
+
+/* Certify every oracle value of the job by its ball, at its budget. */
+static void job_certify(const arb_job *job, arb_srcptr b, sl_acc_case *c)
+{
+    size_t off = 0;
+    for (size_t j = 0; j < job->nparts; j++) {
+        const arb_part *q = &job->part[j];
+        for (size_t i = 0; i < q->count; i++)
+            out_arb(&c->out[q->out], b + off + i, q->x[i], part_budget(q, i));
+        off += q->count;
+    }
+}
+
+/* Run the job when Arb is on. */
+static void job_run(const arb_job *job, const acc_ctx *cx, sl_acc_case *c)
+{
+    if (!cx->opt->arb)
+        return;
+    arb_ptr b = job_balls(job, cx);
+    job_certify(job, b, c);
+    job_balls_free(job, b);
+}
+
+static arb_job job_make(const acc_in *in, arb_fill_fn fill)
+{
+    arb_job job;
+    memset(&job, 0, sizeof job);
+    job.in = in;
+    job.fill = fill;
+    return job;
+}
+
+/* ---- the kernels ------------------------------------------------------- */
+
+static void fill_softmax(const arb_job *job, arb_ptr b, slong prec)
+{
+    sl_arb_softmax(job->in->n, job->in->s, b, prec);
 }
 
 static sl_status run_softmax(const acc_in *in, const acc_ctx *cx,
@@ -593,27 +721,19 @@ static sl_status run_softmax(const acc_in *in, const acc_ctx *cx,
     for (size_t i = 0; i < n; i++)
         out_add(&c->out[0], cx->opt, i, w[i], ex[i], b);
 
-    /* 2. Arb: weights matter down to the smallest subnormal. */
-    if (cx->opt->arb) {
-        arb_ptr bw = _arb_vec_init((slong)n);
-        sl_arb_softmax(n, in->s, bw, cx->aprec);
-        for (size_t i = 0; i < n; i++)
-            out_arb(&c->out[0], bw + i, ex[i], SL_ARB_TINY_SCALE);
-        _arb_vec_clear(bw, (slong)n);
-    }
+    /* 2. Arb. */
+    arb_job job = job_make(in, fill_softmax);
+    job_part(&job, 0, n, ex, &b, 1);
+    job_run(&job, cx, c);
 done:
     sl_mpvec_free(n, ex);
     free(w);
     return st;
 }
 
-/* max |s_i| + log n + 1: the scale of a log-normaliser of scores s. */
-static double lse_scale(size_t n, const double *s)
+static void fill_logsumexp(const arb_job *job, arb_ptr b, slong prec)
 {
-    double top = 0.0;
-    for (size_t i = 0; i < n; i++)
-        top = fabs(s[i]) > top ? fabs(s[i]) : top;
-    return top + log((double)n) + 1.0;
+    sl_arb_logsumexp(job->in->n, job->in->s, b, prec);
 }
 
 static sl_status run_logsumexp(const acc_in *in, const acc_ctx *cx,
@@ -624,18 +744,22 @@ static sl_status run_logsumexp(const acc_in *in, const acc_ctx *cx,
     mpfr_init2(ex, cx->prec);
     sl_status st = sl_oracle_logsumexp_mpfr(n, in->s, ex, cx->prec);
     if (st == SL_OK) {
-        out_add(&c->out[0], cx->opt, 0, sl_logsumexp(n, in->s), ex,
-                sl_budget_logsumexp(n, in->s));
-        if (cx->opt->arb) {
-            arb_t b;
-            arb_init(b);
-            sl_arb_logsumexp(n, in->s, b, cx->aprec);
-            out_arb(&c->out[0], b, ex, lse_scale(n, in->s));
-            arb_clear(b);
-        }
+        double b = sl_budget_logsumexp(n, in->s);
+        out_add(&c->out[0], cx->opt, 0, sl_logsumexp(n, in->s), ex, b);
+        arb_job job = job_make(in, fill_logsumexp);
+        job_part(&job, 0, 1, &ex, &b, 1);
+        job_run(&job, cx, c);
     }
     mpfr_clear(ex);
     return st;
+}
+
+static void fill_attention(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    size_t n = in->n, D = in->D;
+    sl_arb_attn_forward(n, D, in->Dq, in->p, in->Z, in->W, in->V, in->x, in->pi,
+                        b, b + n, b + n + D, b + n + D + in->p, prec);
 }
 
 static sl_status run_attention(const acc_in *in, const acc_ctx *cx,
@@ -644,7 +768,7 @@ static sl_status run_attention(const acc_in *in, const acc_ctx *cx,
     size_t n = in->n, D = in->D, Dq = in->Dq, p = in->p;
     size_t sizes[3] = {n, D, p};
     mpfr_t *ex[3] = {NULL, NULL, NULL}, xl;
-    double *blk = dblock(2 * n + 2 * D + 2 * p + D + n), ln, eln;
+    double *blk = dblock(2 * n + 3 * D + 2 * p), ln, eln;
     sl_status st = SL_ENOMEM;
     mpfr_init2(xl, cx->prec);
     if (blk == NULL || !mpvecs_new(3, sizes, ex, cx->prec)) {
@@ -652,7 +776,7 @@ static sl_status run_attention(const acc_in *in, const acc_ctx *cx,
         goto done;
     }
     double *w = blk, *zb = w + n, *F = zb + D, *ew = F + p, *ez = ew + n;
-    double *eF = ez + D, *a = eF + p, *sc = a + D;
+    double *eF = ez + D, *a = eF + p;
 
     /* 1. Kernel, oracle, budget. */
     sl_attn_forward(n, D, Dq, p, in->Z, in->W, in->V, in->x, in->pi, a, w, zb,
@@ -669,36 +793,14 @@ static sl_status run_attention(const acc_in *in, const acc_ctx *cx,
     out_vec(&c->out[1], cx->opt, D, zb, ex[1], ez);
     out_vec(&c->out[2], cx->opt, p, F, ex[2], eF);
     out_add(&c->out[3], cx->opt, 0, ln, xl, eln);
-    if (!cx->opt->arb)
-        goto done;
 
-    /* 2. Arb, at the scales of each output: max_i |z_ik| for zbar_k, the
-     *    row sums |V_rk zbar_k| for F_r, the scores' for lognorm. */
-    arb_ptr bz = _arb_vec_init((slong)D), bF = _arb_vec_init((slong)p);
-    arb_t bl;
-    arb_init(bl);
-    sl_arb_attn_forward(n, D, Dq, p, in->Z, in->W, in->V, in->x, in->pi, bz, bF,
-                        bl, cx->aprec);
-    for (size_t k = 0; k < D; k++) {
-        ez[k] = 0.0;
-        for (size_t i = 0; i < n; i++)
-            ez[k] = fmax(ez[k], fabs(in->Z[i * D + k]));
-        zb[k] = mpfr_get_d(ex[1][k], MPFR_RNDN);
-    }
-    for (size_t r = 0; r < p; r++)
-        eF[r] = row_scale(D, in->V + r * D, zb);
-    for (size_t i = 0; i < n; i++) {
-        sc[i] = 0.0;
-        for (size_t k = 0; k < D; k++)
-            sc[i] += a[k] * in->Z[i * D + k];
-        sc[i] += in->pi != NULL ? log(in->pi[i]) : 0.0;
-    }
-    arb_vec(&c->out[1], D, bz, ex[1], ez);
-    arb_vec(&c->out[2], p, bF, ex[2], eF);
-    out_arb(&c->out[3], bl, xl, lse_scale(n, sc));
-    arb_clear(bl);
-    _arb_vec_clear(bz, (slong)D);
-    _arb_vec_clear(bF, (slong)p);
+    /* 2. Arb. */
+    arb_job job = job_make(in, fill_attention);
+    job_part(&job, 0, n, ex[0], ew, 0);
+    job_part(&job, 1, D, ex[1], ez, 0);
+    job_part(&job, 2, p, ex[2], eF, 0);
+    job_part(&job, 3, 1, &xl, &eln, 1);
+    job_run(&job, cx, c);
 done:
     if (ex[0] != NULL)
         mpvecs_free(3, sizes, ex);
@@ -707,40 +809,85 @@ done:
     return st;
 }
 
+/* Balls, in the order of the outputs: mean (D), F (p), lognorm, C_w h
+ * (D), ess. */
+static void fill_stream(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    size_t D = in->D, p = in->p;
+    sl_arb_stream(in->n, D, p, in->s, in->Z, in->V, in->h, b, b + D, b + D + p,
+                  b + 2 * D + p + 1, b + D + p + 1, prec);
+}
+
+/* The stream with direction h: mean, F, lognorm, C_w h (as
+ * sl_stream_backward forms it for dl/dW, here with x = 1) and ess. */
 static sl_status run_stream(const acc_in *in, const acc_ctx *cx, sl_acc_case *c)
 {
     size_t n = in->n, D = in->D, p = in->p;
-    size_t sizes[2] = {D, p};
-    mpfr_t *ex[2] = {NULL, NULL}, xl;
-    double *blk = dblock(2 * D + 2 * p), ln, eln;
+    size_t sizes[3] = {D, p, D};
+    mpfr_t *ex[3] = {NULL, NULL, NULL}, xl, xe;
+    double *blk = dblock(5 * D + 2 * p + p * D), ln, eln, ess, eess;
+    double one = 1.0;
     sl_status st = SL_ENOMEM;
-    mpfr_init2(xl, cx->prec);
-    if (blk == NULL || !mpvecs_new(2, sizes, ex, cx->prec)) {
+    mpfr_inits2(cx->prec, xl, xe, (mpfr_ptr)0);
+    if (blk == NULL || !mpvecs_new(3, sizes, ex, cx->prec)) {
         ex[0] = NULL;
         goto done;
     }
-    double *mean = blk, *F = mean + D, *em = F + p, *eF = em + D;
+    double *mean = blk, *F = mean + D, *comom = F + p, *cw = comom + D;
+    double *em = cw + D, *eF = em + D, *ecw = eF + p, *dV = ecw + D;
 
+    /* 1. Kernel: push, finish, backward. */
     sl_stream sm;
-    sl_stream_init(&sm, D, mean, NULL, NULL);
+    sl_stream_init(&sm, D, mean, in->h, comom);
     for (size_t i = 0; i < n; i++)
         sl_stream_push(&sm, in->s[i], in->Z + i * D);
-    sl_stream_finish(&sm, p, in->V, F, &ln, NULL);
-    st = sl_oracle_stream_mpfr(n, D, p, in->s, in->Z, in->V, NULL, ex[0], ex[1],
-                               xl, NULL, NULL, cx->prec);
+    sl_stream_finish(&sm, p, in->V, F, &ln, &ess);
+    sl_stream_backward(&sm, p, 1, in->g, &one, dV, cw);
+
+    /* 2. Oracle (two-pass) and budgets. */
+    st = sl_oracle_stream_mpfr(n, D, p, in->s, in->Z, in->V, in->h, ex[0],
+                               ex[1], xl, xe, ex[2], cx->prec);
     if (st == SL_OK)
         st = sl_budget_stream(n, D, p, in->s, in->Z, in->V, em, eF, &eln);
+    if (st == SL_OK)
+        st = sl_budget_stream_comoment(n, D, in->s, in->Z, in->h, ecw, &eess);
     if (st != SL_OK)
         goto done;
     out_vec(&c->out[0], cx->opt, D, mean, ex[0], em);
     out_vec(&c->out[1], cx->opt, p, F, ex[1], eF);
     out_add(&c->out[2], cx->opt, 0, ln, xl, eln);
+    out_vec(&c->out[3], cx->opt, D, cw, ex[2], ecw);
+    out_add(&c->out[4], cx->opt, 0, ess, xe, eess);
+
+    /* 3. Arb, in fill_stream's order. */
+    arb_job job = job_make(in, fill_stream);
+    job_part(&job, 0, D, ex[0], em, 0);
+    job_part(&job, 1, p, ex[1], eF, 0);
+    job_part(&job, 2, 1, &xl, &eln, 1);
+    job_part(&job, 3, D, ex[2], ecw, 0);
+    job_part(&job, 4, 1, &xe, &eess, 1);
+    job_run(&job, cx, c);
 done:
     if (ex[0] != NULL)
-        mpvecs_free(2, sizes, ex);
-    mpfr_clear(xl);
+        mpvecs_free(3, sizes, ex);
+    mpfr_clears(xl, xe, (mpfr_ptr)0);
     free(blk);
     return st;
+}
+
+static void fill_linear(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    sl_arb_linear_forward(in->n, in->D, in->Dq, in->p, in->Z, in->W, in->V,
+                          in->x, b, b + in->D, prec);
+}
+
+static void fill_linear_limit(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    sl_arb_linear_limit_gauss(in->D, in->Dq, in->p, in->m, in->S, in->W, in->V,
+                              in->x, b, b + in->D, prec);
 }
 
 /* linear (limit = 0) and linear_limit (limit = 1): outputs u (D), L (p). */
@@ -779,11 +926,30 @@ static sl_status run_linear(const acc_in *in, const acc_ctx *cx, sl_acc_case *c,
         goto done;
     out_vec(&c->out[0], cx->opt, D, u, ex[0], eu);
     out_vec(&c->out[1], cx->opt, p, L, ex[1], eL);
+    arb_job job = job_make(in, limit ? fill_linear_limit : fill_linear);
+    job_part(&job, 0, D, ex[0], eu, 0);
+    job_part(&job, 1, p, ex[1], eL, 0);
+    job_run(&job, cx, c);
 done:
     if (ex[0] != NULL)
         mpvecs_free(2, sizes, ex);
     free(blk);
     return st;
+}
+
+/* Balls: mu (D), F (p), quad (at the kernel's a), then the backward pass
+ * from the kernel's mu: h, c (D), dV (p x D), dW (D x Dq). */
+static void fill_limit(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    size_t D = in->D, Dq = in->Dq, p = in->p;
+    arb_ptr bF = b + D, bq = bF + p, bh = bq + 1, bc = bh + D;
+    arb_ptr bV = bc + D, bW = bV + p * D;
+    sl_arb_limit_gauss_forward(D, Dq, p, in->m, in->S, in->W, in->V, in->x, b,
+                               bF, prec);
+    sl_arb_limit_gauss_quad(D, in->S, job->a, bq, prec);
+    sl_arb_limit_gauss_backward(D, Dq, p, in->S, in->V, in->x, job->mu, in->g,
+                                bh, bc, bV, bW, prec);
 }
 
 static sl_status run_limit(const acc_in *in, const acc_ctx *cx, sl_acc_case *c)
@@ -823,23 +989,7 @@ static sl_status run_limit(const acc_in *in, const acc_ctx *cx, sl_acc_case *c)
     out_vec(&c->out[1], cx->opt, p, F, ex[1], eF);
     out_add(&c->out[2], cx->opt, 0, q, xq, eq);
 
-    /* 2. Arb for mu and F, before ex[0] and ex[1] are reused: scales
-     *    |m_k| + sum_j |S_kj a_j| and sum_k |V_rk mu_k|. */
-    if (cx->opt->arb) {
-        arb_ptr bm = _arb_vec_init((slong)D), bF = _arb_vec_init((slong)p);
-        sl_arb_limit_gauss_forward(D, Dq, p, in->m, in->S, in->W, in->V, in->x,
-                                   bm, bF, cx->aprec);
-        for (size_t k = 0; k < D; k++)
-            e_mu[k] = fabs(in->m[k]) + row_scale(D, in->S + k * D, a);
-        for (size_t r = 0; r < p; r++)
-            eF[r] = row_scale(D, in->V + r * D, mu);
-        arb_vec(&c->out[0], D, bm, ex[0], e_mu);
-        arb_vec(&c->out[1], p, bF, ex[1], eF);
-        _arb_vec_clear(bm, (slong)D);
-        _arb_vec_clear(bF, (slong)p);
-    }
-
-    /* 3. Backward from the kernel's mu. */
+    /* 2. Backward from the kernel's mu. */
     sl_limit_gauss_backward(D, Dq, p, in->S, in->V, in->x, mu, in->g, h, cc, dV,
                             dW);
     st = sl_oracle_limit_gauss_backward_mpfr(D, Dq, p, in->S, in->V, in->x, mu,
@@ -854,6 +1004,19 @@ static sl_status run_limit(const acc_in *in, const acc_ctx *cx, sl_acc_case *c)
     out_vec(&c->out[4], cx->opt, D, cc, ex[3], ec);
     out_vec(&c->out[5], cx->opt, p * D, dV, ex[4], edV);
     out_vec(&c->out[6], cx->opt, D * Dq, dW, ex[5], edW);
+
+    /* 3. Arb, every output, in fill_limit's order. */
+    arb_job job = job_make(in, fill_limit);
+    job.mu = mu;
+    job.a = a;
+    job_part(&job, 0, D, ex[0], e_mu, 0);
+    job_part(&job, 1, p, ex[1], eF, 0);
+    job_part(&job, 2, 1, &xq, &eq, 1);
+    job_part(&job, 3, D, ex[2], eh, 0);
+    job_part(&job, 4, D, ex[3], ec, 0);
+    job_part(&job, 5, p * D, ex[4], edV, 0);
+    job_part(&job, 6, D * Dq, ex[5], edW, 0);
+    job_run(&job, cx, c);
 done:
     if (ex[0] != NULL)
         mpvecs_free(6, sizes, ex);
@@ -862,25 +1025,52 @@ done:
     return st;
 }
 
+/* Balls of the backward pass from the forward kernel's w and zbar: h, c
+ * (D), dV (p x D), dW (D x Dq). */
+static void fill_backward(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    size_t D = in->D, p = in->p;
+    sl_arb_attn_backward(in->n, D, in->Dq, p, in->Z, in->V, in->x, job->w,
+                         job->zb, in->g, b, b + D, b + 2 * D, b + 2 * D + p * D,
+                         prec);
+}
+
+/* Balls of the end-to-end gradient: c (D), dV (p x D), dW (D x Dq). */
+static void fill_grad(const arb_job *job, arb_ptr b, slong prec)
+{
+    const acc_in *in = job->in;
+    size_t D = in->D, p = in->p;
+    sl_arb_attn_grad(in->n, D, in->Dq, p, in->Z, in->W, in->V, in->x, in->pi,
+                     in->g, b, b + D, b + D + p * D, prec);
+}
+
+/* The gradient: the backward pass alone, from the forward kernel's w and
+ * zbar taken as exact (outputs 0-3, against MPFR), then the same outputs
+ * end to end (4-6), against the Arb enclosure of the gradient of the
+ * exact forward pass: its midpoints, read at prec bits, are the
+ * reference, and the Arb column certifies them by the balls' width. */
 static sl_status run_gradient(const acc_in *in, const acc_ctx *cx,
                               sl_acc_case *c)
 {
     size_t n = in->n, D = in->D, Dq = in->Dq, p = in->p;
-    size_t sizes[4] = {D, D, p * D, D * Dq};
-    mpfr_t *ex[4] = {NULL};
-    size_t len = n + 6 * D + p + 2 * p * D + 2 * D * Dq;
-    double *blk = dblock(len), ln;
+    size_t sizes[7] = {D, D, p * D, D * Dq, D, p * D, D * Dq};
+    mpfr_t *ex[7] = {NULL};
+    size_t len = 2 * n + 9 * D + 2 * p + 4 * p * D + 4 * D * Dq;
+    double *blk = dblock(len), ln, eln;
     sl_status st = SL_ENOMEM;
-    if (blk == NULL || !mpvecs_new(4, sizes, ex, cx->prec)) {
+    if (blk == NULL || !mpvecs_new(7, sizes, ex, cx->prec)) {
         ex[0] = NULL;
         goto done;
     }
     double *w = blk, *a = w + n, *zb = a + D, *F = zb + D, *h = F + p;
     double *cw = h + D, *dV = cw + D, *dW = dV + p * D, *eh = dW + D * Dq;
     double *ec = eh + D, *edV = ec + D, *edW = edV + p * D;
+    double *ew = edW + D * Dq, *ez = ew + n, *eF = ez + D, *ec2 = eF + p;
+    double *edV2 = ec2 + D, *edW2 = edV2 + p * D;
 
-    /* The backward pass from the forward kernel's w and zbar, which the
-     * oracle and the budget take as exact inputs. */
+    /* 1. Kernels; the backward oracle and budget with w and zbar taken
+     *    as exact inputs. */
     sl_attn_forward(n, D, Dq, p, in->Z, in->W, in->V, in->x, in->pi, a, w, zb,
                     F, &ln);
     sl_attn_backward(n, D, Dq, p, in->Z, in->V, in->x, w, zb, in->g, h, cw, dV,
@@ -897,9 +1087,44 @@ static sl_status run_gradient(const acc_in *in, const acc_ctx *cx,
     out_vec(&c->out[1], cx->opt, D, cw, ex[1], ec);
     out_vec(&c->out[2], cx->opt, p * D, dV, ex[2], edV);
     out_vec(&c->out[3], cx->opt, D * Dq, dW, ex[3], edW);
+    arb_job job = job_make(in, fill_backward);
+    job.w = w;
+    job.zb = zb;
+    job_part(&job, 0, D, ex[0], eh, 0);
+    job_part(&job, 1, D, ex[1], ec, 0);
+    job_part(&job, 2, p * D, ex[2], edV, 0);
+    job_part(&job, 3, D * Dq, ex[3], edW, 0);
+    job_run(&job, cx, c);
+
+    /* 2. End to end: the forward budget carried into the backward one;
+     *    the reference is always computed, Arb on or off. */
+    st = sl_budget_attn(n, D, Dq, p, in->Z, in->W, in->V, in->x, in->pi, ew, ez,
+                        eF, &eln);
+    if (st == SL_OK)
+        st = sl_budget_attn_grad(n, D, Dq, p, in->Z, in->V, in->x, w, zb, ew,
+                                 ez, in->g, ec2, edV2, edW2);
+    if (st != SL_OK)
+        goto done;
+    arb_job e2e = job_make(in, fill_grad);
+    job_part(&e2e, 4, D, ex[4], ec2, 0);
+    job_part(&e2e, 5, p * D, ex[5], edV2, 0);
+    job_part(&e2e, 6, D * Dq, ex[6], edW2, 0);
+    arb_ptr b = job_balls(&e2e, cx);
+    const double *got[3] = {cw, dV, dW};
+    size_t off = 0;
+    for (size_t j = 0; j < 3; j++) {
+        const arb_part *q = &e2e.part[j];
+        for (size_t i = 0; i < q->count; i++)
+            arf_get_mpfr(q->x[i], arb_midref(b + off + i), MPFR_RNDN);
+        out_vec(&c->out[q->out], cx->opt, q->count, got[j], q->x, q->budget);
+        off += q->count;
+    }
+    if (cx->opt->arb)
+        job_certify(&e2e, b, c);
+    job_balls_free(&e2e, b);
 done:
     if (ex[0] != NULL)
-        mpvecs_free(4, sizes, ex);
+        mpvecs_free(7, sizes, ex);
     free(blk);
     return st;
 }

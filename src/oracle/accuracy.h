@@ -5,16 +5,24 @@
  * the random stream (S, i) of random/rng.h: the sizes (n, D, Dq, p), then
  * the inputs.  Every SL_ACC_ADVERSARIAL_EVERY-th case (i % K == K - 1) is
  * adversarial: one of the kernel's hard families (huge logits, ties one
- * ulp apart, cancelling far tokens, underflowing weights, ...), taken in
- * turn, still with drawn sizes.  The case then runs the double kernel,
- * the MPFR oracle (oracle_mpfr.h, at prec_bits) and the budget
- * (budget.h, spec/ACCURACY.md), and for each output keeps the entry with
- * the largest error over budget.  Where an Arb enclosure of the output
- * exists (softmax, log-sum-exp, the attention forward pass without w, the
- * Gaussian limit's mu and F), it also checks that the MPFR value lies
- * within 2^SL_ARB_REL_RAD_EXP of the certified ball, relative to the
- * output's scale (sl_arb_check_mpfr): the column says whether the oracle
- * the verdict rests on is itself right.
+ * ulp apart, cancelling far tokens, underflowing weights, scores rising
+ * at every push, ...), taken in turn, still with drawn sizes.  The case
+ * then runs the double kernel, the MPFR oracle (oracle_mpfr.h, at
+ * prec_bits) and the budget (budget.h, spec/ACCURACY.md), and for each
+ * output keeps the entry with the largest error over budget.
+ *
+ * Arb (oracle_arb.h) encloses every output of every kernel.  For each
+ * oracle value x it checks that |x - exact| <= 2^SL_ARB_REL_RAD_EXP
+ * max(|exact|, budget) (sl_arb_check_mpfr with the entry's budget as the
+ * scale): the oracle's own error is then below 2^-60 of what the verdict
+ * compares it with, so it cannot move the verdict.  The balls start at
+ * max(prec + SL_ACC_ARB_EXTRA_BITS, SL_ARB_PREC_BITS) bits and are
+ * recomputed at twice the bits, up to 4096, while one of them is wider
+ * than 2^-64 of that scale (a co-moment that cancels far below its
+ * terms), so that a disagreement speaks about MPFR, not about Arb.  The
+ * end-to-end gradient outputs have no MPFR oracle: their reference is
+ * the midpoint of the Arb enclosure, read at prec bits, and the column
+ * certifies it the same way.
  *
  * A sweep over cases 0 .. cases - 1 gives one row per kernel output: the
  * largest absolute error seen and the budget of that same entry, the
@@ -28,11 +36,12 @@
  * only: a replacement softmax and an error injected into every output.
  *
  * Limits: the sweep checks what budget.h bounds and nothing else.  The
- * backward kernels are judged on the forward kernel's own w, zbar and mu
- * taken as exact (the end-to-end gradient has no budget yet), the
- * stream's co-moment and effective size are not checked, and Arb
- * certifies only the outputs listed above.  Sizes stay small (n up to
- * 2e4, D up to 32); the n = 1e6 cases are in the oracle suite.
+ * stream is pushed token by token (sl_stream_push), never by blocks
+ * (sl_stream_push_weighted), and sl_stream_backward's dV is not an
+ * output.  The end-to-end gradient is that of sl_attn_forward followed
+ * by sl_attn_backward; the Gaussian limit's backward pass is judged from
+ * the kernel's own mu.  Sizes stay small (n up to 2e4, D up to 32); the
+ * n = 1e6 cases are in the oracle suite.
  */
 #ifndef SOFTLIN_ACCURACY_H
 #define SOFTLIN_ACCURACY_H
@@ -49,7 +58,7 @@
 #define SL_ACC_ADVERSARIAL_EVERY 4
 
 /* The most outputs a kernel has (the Gaussian limit: mu, F, quad, h, c,
- * dV, dW). */
+ * dV, dW; the gradient: h, C_w_h, dV, dW and e2e_c, e2e_dV, e2e_dW). */
 #define SL_ACC_MAX_OUTPUTS 7
 
 /* Failing cases kept per row, for printing and replay. */
@@ -60,7 +69,7 @@
 #define SL_ACC_PREC_MIN_BITS 64
 #define SL_ACC_PREC_MAX_BITS 100000
 
-/* Arb runs this many bits above the MPFR oracle (and at least at
+/* Arb starts this many bits above the MPFR oracle (and at least at
  * SL_ARB_PREC_BITS), so that its balls are narrower than MPFR's error. */
 #define SL_ACC_ARB_EXTRA_BITS 64
 
@@ -68,11 +77,13 @@ typedef enum sl_acc_kernel {
     SL_ACC_SOFTMAX,      /* sl_softmax: w */
     SL_ACC_LOGSUMEXP,    /* sl_logsumexp: lse */
     SL_ACC_ATTENTION,    /* sl_attn_forward: w, zbar, F, lognorm */
-    SL_ACC_STREAM,       /* sl_stream_push/finish: mean, F, lognorm */
+    SL_ACC_STREAM,       /* sl_stream_push/finish/backward: mean, F,
+                          * lognorm, comom (C_w h), ess */
     SL_ACC_LINEAR,       /* sl_linear_forward: u, L */
     SL_ACC_LINEAR_LIMIT, /* sl_linear_limit_gauss: u, L */
     SL_ACC_LIMIT,        /* sl_limit_gauss_*: mu, F, quad, h, c, dV, dW */
-    SL_ACC_GRADIENT,     /* sl_attn_backward: h, C_w_h, dV, dW */
+    SL_ACC_GRADIENT,     /* sl_attn_backward: h, C_w_h, dV, dW; then
+                          * end to end: e2e_c, e2e_dV, e2e_dW */
     SL_ACC_NKERNELS
 } sl_acc_kernel;
 
@@ -119,9 +130,9 @@ int sl_acc_compare(double got, mpfr_srcptr exact, double budget,
                    sl_acc_entry *e);
 
 typedef enum sl_acc_arb {
-    SL_ACC_ARB_NONE,    /* no Arb enclosure of this output (or Arb off) */
-    SL_ACC_ARB_AGREE,   /* every MPFR value certified */
-    SL_ACC_ARB_DISAGREE /* some MPFR value outside 2^-60 of its ball */
+    SL_ACC_ARB_NONE,    /* Arb off */
+    SL_ACC_ARB_AGREE,   /* every reference value certified */
+    SL_ACC_ARB_DISAGREE /* some value not within 2^-60 of its scale */
 } sl_acc_arb;
 
 /* One output of one case. */

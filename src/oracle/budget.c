@@ -265,62 +265,229 @@ sl_status sl_budget_attn(size_t n, size_t D, size_t Dq, size_t p,
  * exponential, omega_i (the running sum's relative error) and u for the
  * division.  omega_i grows by exp_rel + u at each rescaling (a new
  * maximum) and obeys omega_i <= (1 - sh_i) omega_{i-1} + sh_i theta_i + u
- * at each addition. */
+ * at each addition.
+ *
+ * With a direction h the replay also follows the kernel's t_i = <h, z_i>
+ * (within sig_i = g(D) sum_k |h_k z_ik|), its tilted mean tau (the same
+ * recursion as the mean, plus sh_i sig_i for the input's error), the
+ * co-moment C and the sum of squares Q; spec/ACCURACY.md derives:
+ *   C_i = r C_{i-1} + e_i (z_i - m_i)(t_i - tau_{i-1})   (exact)
+ *   errC_i <= r_hi errC_{i-1} + |C_{i-1}| (r theta_r + TINY)     rescale
+ *             + e_hi (eA |B| + (|A| + eA) eB) + (theta e + TINY) |A B|
+ *             + g(2) |e A B| + TINY (|B| + 1)                      term
+ *             + u |C_i| + TINY                                     sum
+ * with A = fl(z_i - m_i) within eA = err_i + u |A|, B = fl(t_i - tau)
+ * within eB = sig_i + errtau_{i-1} + u |B|, e_hi = e (1 + theta) + TINY
+ * the largest exact weight and r_hi the largest exact rescale factor;
+ * and omega_q, the relative error of Q, like omega with e^2 (relative
+ * error 2 theta + u) and r^2 in place of e and r. */
+typedef struct stream_replay {
+    double max, wsum, omega; /* M, the computed sum, its relative error */
+    double wsq, omega_q;     /* sum of e^2 and its relative error */
+    double tmean, err_tmean; /* tilted mean of t (with h) and its bound */
+    double *mean, *err_mean; /* D each */
+    double *comom, *err_c;   /* D each, with h; else NULL */
+} stream_replay;
+
+/* First token: mean z_0 and tau = t_0 (within sig_0), wsum = wsq = 1 and
+ * C = 0, all exact but tau. */
+static void replay_first(stream_replay *q, size_t D, double s0, const double *z,
+                         const double *h)
+{
+    q->max = s0;
+    q->wsum = 1.0;
+    q->omega = 0.0;
+    q->wsq = 1.0;
+    q->omega_q = 0.0;
+    q->tmean = 0.0;
+    q->err_tmean = 0.0;
+    for (size_t k = 0; k < D; k++) {
+        q->mean[k] = z[k];
+        q->err_mean[k] = 0.0;
+        if (h != NULL) {
+            q->tmean += h[k] * z[k];
+            q->err_tmean += fabs(h[k] * z[k]);
+            q->comom[k] = 0.0;
+            q->err_c[k] = 0.0;
+        }
+    }
+    q->err_tmean = dot_err(D, q->err_tmean);
+}
+
+/* A new maximum: the sums are rescaled by r = fl(exp(fl(M - s))). */
+static void replay_rescale(stream_replay *q, size_t D, double s)
+{
+    double d = q->max - s, r = exp(d);
+    double th = r > 0.0 ? exp_rel(d) : 0.0;
+    double r_hi = r * (1.0 + th) + TINY;
+
+    /* 1. wsum *= r and wsq *= r * r: relative errors. */
+    q->wsum *= r;
+    q->omega = (1.0 + q->omega) * (1.0 + th) * (1.0 + U) - 1.0;
+    q->wsq *= r * r;
+    q->omega_q =
+        (1.0 + q->omega_q) * (1.0 + th) * (1.0 + th) * (1.0 + U) * (1.0 + U) -
+        1.0;
+
+    /* 2. C *= r: the old error shrinks by r, r's own error and the
+     *    product's rounding add. */
+    if (q->comom != NULL) {
+        for (size_t k = 0; k < D; k++) {
+            double c_old = q->comom[k];
+            q->comom[k] = c_old * r;
+            q->err_c[k] = r_hi * q->err_c[k] + fabs(c_old) * (r * th + TINY) +
+                          U * fabs(q->comom[k]) + TINY;
+        }
+    }
+    q->max = s;
+}
+
+/* Token z with score s (after any rescale) and direction h (or NULL). */
+static void replay_push(stream_replay *q, size_t D, double s, const double *z,
+                        const double *h)
+{
+    /* 1. t = <h, z> as sl_dot computes it, within sig. */
+    double t = 0.0, t_abs = 0.0;
+    if (h != NULL) {
+        for (size_t k = 0; k < D; k++) {
+            t += h[k] * z[k];
+            t_abs += fabs(h[k] * z[k]);
+        }
+    }
+    double sig = dot_err(D, t_abs);
+
+    /* 2. The weight e (1 at a new maximum) and its relative error. */
+    double e = 1.0, theta = 0.0;
+    if (s > q->max) {
+        replay_rescale(q, D, s);
+    } else {
+        double d = s - q->max;
+        e = exp(d);
+        theta = e > 0.0 ? exp_rel(d) : 0.0;
+    }
+    double e_hi = e * (1.0 + theta) + TINY;
+
+    /* 3. Sums and their relative errors; the share's relative error. */
+    q->wsum += e;
+    double sh = e / q->wsum;
+    q->omega = (1.0 - sh) * q->omega + sh * theta + U + TINY / q->wsum;
+    double e2 = e * e;
+    q->wsq += e2;
+    double shq = e2 / q->wsq;
+    q->omega_q = (1.0 - shq) * q->omega_q + shq * (2.0 * theta + U) + U +
+                 2.0 * TINY / q->wsq;
+    double rho = theta + q->omega + U, g2 = sl_budget_gamma(2.0);
+
+    /* 4. tau += sh (t - tau): the mean's recursion, plus sh sig. */
+    double dt = t - q->tmean, et_old = q->err_tmean;
+    if (h != NULL) {
+        q->tmean += sh * dt;
+        q->err_tmean = (1.0 - sh) * et_old + sh * (rho + g2) * fabs(dt) +
+                       sh * sig + U * fabs(q->tmean) + TINY;
+    }
+    double eB = sig + et_old + U * fabs(dt);
+
+    /* 5. The mean, then C += (e A) B with A = z - m_new, B = dt. */
+    for (size_t k = 0; k < D; k++) {
+        double dz = z[k] - q->mean[k];
+        q->mean[k] += sh * dz;
+        q->err_mean[k] = (1.0 - sh) * q->err_mean[k] +
+                         sh * (rho + g2) * fabs(dz) + U * fabs(q->mean[k]) +
+                         TINY;
+        if (q->comom == NULL)
+            continue;
+        double A = z[k] - q->mean[k];
+        double eA = q->err_mean[k] + U * fabs(A);
+        double P = e * A * dt, AB = fabs(A * dt);
+        double eP = e_hi * (eA * fabs(dt) + (fabs(A) + eA) * eB) +
+                    (theta * e + TINY) * AB + g2 * fabs(P) +
+                    TINY * (fabs(dt) + 1.0);
+        q->comom[k] += P;
+        q->err_c[k] += eP + U * fabs(q->comom[k]) + TINY;
+    }
+}
+
+/* Replay sl_stream_push over all n tokens into q (buffers set by the
+ * caller; comom and err_c NULL when h is NULL). */
+static void replay_stream(stream_replay *q, size_t n, size_t D, const double *s,
+                          const double *Z, const double *h)
+{
+    replay_first(q, D, s[0], Z, h);
+    for (size_t i = 1; i < n; i++)
+        replay_push(q, D, s[i], Z + i * D, h);
+}
+
 sl_status sl_budget_stream(size_t n, size_t D, size_t p, const double *s,
                            const double *Z, const double *V, double *err_mean,
                            double *err_F, double *err_lognorm)
 {
-    double *mean = calloc(D, sizeof *mean);
-    if (mean == NULL)
+    stream_replay q;
+    q.mean = calloc(D, sizeof *q.mean);
+    if (q.mean == NULL)
         return SL_ENOMEM;
+    q.err_mean = err_mean;
+    q.comom = NULL;
+    q.err_c = NULL;
 
-    /* 1. The first token: mean = z_0 exactly, wsum = 1 exactly. */
-    double m = s[0], wsum = 1.0, omega = 0.0;
-    for (size_t k = 0; k < D; k++) {
-        mean[k] = Z[k];
-        err_mean[k] = 0.0;
-    }
-
-    /* 2. Each further token. */
-    for (size_t i = 1; i < n; i++) {
-        const double *z = Z + i * D;
-        double e, theta;
-        if (s[i] > m) {
-            double d = m - s[i], r = exp(d);
-            wsum *= r;
-            omega = (1.0 + omega) * (1.0 + exp_rel(d)) * (1.0 + U) - 1.0;
-            m = s[i];
-            e = 1.0;
-            theta = 0.0;
-        } else {
-            double d = s[i] - m;
-            e = exp(d);
-            theta = e > 0.0 ? exp_rel(d) : 0.0;
-        }
-        wsum += e;
-        double sh = e / wsum;
-        omega = (1.0 - sh) * omega + sh * theta + U + TINY / wsum;
-        double rho = theta + omega + U;
-        for (size_t k = 0; k < D; k++) {
-            double dz = z[k] - mean[k];
-            mean[k] += sh * dz;
-            err_mean[k] = (1.0 - sh) * err_mean[k] +
-                          sh * (rho + sl_budget_gamma(2.0)) * fabs(dz) +
-                          U * fabs(mean[k]) + TINY;
-        }
-    }
+    /* 1. The recurrence, with its running bound on the mean. */
+    replay_stream(&q, n, D, s, Z, NULL);
     for (size_t k = 0; k < D; k++)
         err_mean[k] *= SLACK;
 
-    /* 3. F = V mean. */
-    matvec_err(p, D, V, mean, err_mean, NULL, err_F);
+    /* 2. F = V mean. */
+    matvec_err(p, D, V, q.mean, err_mean, NULL, err_F);
 
-    /* 4. lognorm = M + log(wsum) - log(n). */
-    double lw = log(wsum), t = m + lw, ln = log((double)n);
-    double e = -log1p(-omega) + LIBM * fabs(lw) + U * fabs(t) + LIBM * ln +
+    /* 3. lognorm = M + log(wsum) - log(n). */
+    double lw = log(q.wsum), t = q.max + lw, ln = log((double)n);
+    double e = -log1p(-q.omega) + LIBM * fabs(lw) + U * fabs(t) + LIBM * ln +
                U * fabs(t - ln);
     *err_lognorm = e * SLACK;
-    free(mean);
+    free(q.mean);
+    return SL_OK;
+}
+
+/* C_w h = fl(C / wsum): C within errC, wsum within omega relative, so
+ *   |fl(C / wsum) - C* / W*| <= errC / wsum + (|C| + errC) / wsum
+ *                               * omega (1 + omega) / (1 - omega)
+ *                               + u |C_w h| + TINY;
+ * ess = fl(fl(wsum wsum) / wsq) within the relative error
+ *   eps = (1 + omega)^2 (1 + u)^2 / (1 - omega_q) - 1,
+ * so |ess - ess*| <= ess eps / (1 - eps). */
+sl_status sl_budget_stream_comoment(size_t n, size_t D, const double *s,
+                                    const double *Z, const double *h,
+                                    double *err_cw, double *err_ess)
+{
+    stream_replay q;
+    double *buf = calloc(4 * D, sizeof *buf);
+    if (buf == NULL)
+        return SL_ENOMEM;
+    q.mean = buf;
+    q.err_mean = buf + D;
+    q.comom = h != NULL ? buf + 2 * D : NULL;
+    q.err_c = h != NULL ? buf + 3 * D : NULL;
+
+    /* 1. The recurrence, with the running bounds on C and Q. */
+    replay_stream(&q, n, D, s, Z, h);
+
+    /* 2. C_w h = C / wsum. */
+    double om = q.omega, grow = om * (1.0 + om) / (1.0 - om);
+    for (size_t k = 0; h != NULL && k < D; k++) {
+        double cw = q.comom[k] / q.wsum;
+        double e = q.err_c[k] / q.wsum +
+                   (fabs(q.comom[k]) + q.err_c[k]) / q.wsum * grow +
+                   U * fabs(cw) + TINY;
+        err_cw[k] = e * SLACK;
+    }
+
+    /* 3. ess = wsum^2 / wsq. */
+    if (err_ess != NULL) {
+        double ess = q.wsum * q.wsum / q.wsq;
+        double eps = (1.0 + om) * (1.0 + om) * (1.0 + U) * (1.0 + U) /
+                         (1.0 - q.omega_q) -
+                     1.0;
+        *err_ess = ess * eps / (1.0 - eps) * SLACK;
+    }
+    free(buf);
     return SL_OK;
 }
 
@@ -505,7 +672,100 @@ sl_status sl_budget_limit_gauss_backward(size_t D, size_t Dq, size_t p,
  * fl(<h, d_i>): each term carries (1 + theta_{n+3}) from the subtraction,
  * the two products and the n-term sum, and t_i is within dt_i = g(D + 1)
  * sum_k |h_k d_ik| + sum_k eh_k |d_ik| of <h, z_i - zbar>; so
- *   |c_k - exact| <= sum_i |w_i| (dt_i |d_ik| + g(n + 3) |t_i d_ik|). */
+ *   |c_k - exact| <= sum_i |w_i| (dt_i |d_ik| + g(n + 3) |t_i d_ik|).
+ *
+ * End to end (ew, ezb not NULL: the forward errors of w and zbar), the
+ * exact c is C(w*, m*), C(w, y) = sum_i w_i (z_i - y) <h, z_i - y>, m* =
+ * zbar* the exact mean.  With W = sum_i w_i and m_w = sum_i w_i z_i / W,
+ * C(w, y) = C(w, m_w) + W (m_w - y) <h, m_w - y> for every y (the
+ * weighted deviations from m_w sum to 0), so the centre enters only to
+ * second order:
+ *   C(w, zb) - C(w*, m*) = sum_i (w_i - w*_i) (z_i - m*) <h, z_i - m*>
+ *                          - W dm <h, dm> + W eps <h, eps>
+ * with dm = m_w - m* and eps = m_w - zb.  Bounds: |z_ik - m*_k| <= |d_ik|
+ * + ezb_k, |<h, z_i - m*>| <= T_i + H, T_i = sum_l (|h_l| + eh_l) |d_il|,
+ * H = sum_l (|h_l| + eh_l) ezb_l; dm = sum_i (w_i / W - w*_i)(z_i - m*)
+ * gives |dm_k| <= sum_i (ew_i + (w_i + ew_i) EW)(|d_ik| + ezb_k) / W,
+ * EW = sum_i ew_i >= |W - 1|; |eps_k| <= |dm_k| + ezb_k
+ * (spec/ACCURACY.md).  dm (D) is scratch, used with ew. */
+static void backward_c(size_t n, size_t D, const double *Z, const double *w,
+                       const double *zbar, const double *h, const double *eh,
+                       const double *ew, const double *ezb, double *dm,
+                       double *err_c)
+{
+    double gn = sl_budget_gamma((double)n + 3.0);
+    double gd = sl_budget_gamma((double)D + 1.0);
+    double H = 0.0, W = 0.0, EW = 0.0;
+    for (size_t k = 0; k < D; k++) {
+        err_c[k] = 0.0;
+        if (ew != NULL) {
+            H += (fabs(h[k]) + eh[k]) * ezb[k];
+            dm[k] = 0.0;
+        }
+    }
+    for (size_t i = 0; ew != NULL && i < n; i++) {
+        W += fabs(w[i]);
+        EW += ew[i];
+    }
+
+    /* 1. The rounding of the backward pass, and with forward errors the
+     *    first-order term of the weights' errors. */
+    for (size_t i = 0; i < n; i++) {
+        const double *z = Z + i * D;
+        double t = 0.0, t_abs = 0.0, prop = 0.0, T = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            double d = z[k] - zbar[k];
+            t += h[k] * d;
+            t_abs += fabs(h[k] * d);
+            prop += eh[k] * fabs(d);
+            T += (fabs(h[k]) + eh[k]) * fabs(d);
+        }
+        double dt = gd * t_abs + prop + (double)D * TINY;
+        for (size_t k = 0; k < D; k++) {
+            double d = fabs(z[k] - zbar[k]);
+            err_c[k] += fabs(w[i]) * (dt * d + gn * fabs(t * d)) + 2.0 * TINY;
+            if (ew == NULL)
+                continue;
+            err_c[k] += ew[i] * (T + H) * (d + ezb[k]);
+            dm[k] += (ew[i] + (fabs(w[i]) + ew[i]) * EW) * (d + ezb[k]);
+        }
+    }
+
+    /* 2. The second-order terms W |dm_k| <|h|, dm> + W |eps_k| <|h|, eps>
+     *    of the centre. */
+    if (ew != NULL && W > 0.0) {
+        double hdm = 0.0, heps = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            dm[k] /= W;
+            hdm += (fabs(h[k]) + eh[k]) * dm[k];
+            heps += (fabs(h[k]) + eh[k]) * (dm[k] + ezb[k]);
+        }
+        for (size_t k = 0; k < D; k++)
+            err_c[k] += W * (dm[k] * hdm + (dm[k] + ezb[k]) * heps);
+    }
+    for (size_t k = 0; k < D; k++)
+        err_c[k] *= SLACK;
+}
+
+/* The computed c = sum_i w_i <h, z_i - zbar> (z_i - zbar), in the
+ * kernel's order, for dW's bound. */
+static void backward_c_value(size_t n, size_t D, const double *Z,
+                             const double *w, const double *zbar,
+                             const double *h, double *c)
+{
+    for (size_t k = 0; k < D; k++)
+        c[k] = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *z = Z + i * D;
+        double t = 0.0;
+        for (size_t k = 0; k < D; k++)
+            t += h[k] * (z[k] - zbar[k]);
+        double wt = w[i] * t;
+        for (size_t k = 0; k < D; k++)
+            c[k] += wt * (z[k] - zbar[k]);
+    }
+}
+
 sl_status sl_budget_attn_backward(size_t n, size_t D, size_t Dq, size_t p,
                                   const double *Z, const double *V,
                                   const double *x, const double *w,
@@ -518,33 +778,35 @@ sl_status sl_budget_attn_backward(size_t n, size_t D, size_t Dq, size_t p,
         return SL_ENOMEM;
     double *c = h + D;
     vt_g(D, p, V, g, h, err_h);
-    double gn = sl_budget_gamma((double)n + 3.0);
-    double gd = sl_budget_gamma((double)D + 1.0);
-    for (size_t k = 0; k < D; k++) {
-        c[k] = 0.0;
-        err_c[k] = 0.0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const double *z = Z + i * D;
-        double t = 0.0, t_abs = 0.0, prop = 0.0;
-        for (size_t k = 0; k < D; k++) {
-            double d = z[k] - zbar[k];
-            t += h[k] * d;
-            t_abs += fabs(h[k] * d);
-            prop += err_h[k] * fabs(d);
-        }
-        double dt = gd * t_abs + prop + (double)D * TINY;
-        double wt = w[i] * t;
-        for (size_t k = 0; k < D; k++) {
-            double d = z[k] - zbar[k];
-            c[k] += wt * d;
-            err_c[k] +=
-                fabs(w[i]) * (dt * fabs(d) + gn * fabs(t * d)) + 2.0 * TINY;
-        }
-    }
-    for (size_t k = 0; k < D; k++)
-        err_c[k] *= SLACK;
+    backward_c(n, D, Z, w, zbar, h, err_h, NULL, NULL, NULL, err_c);
+    backward_c_value(n, D, Z, w, zbar, h, c);
     outer_err(D, Dq, p, g, zbar, c, err_c, x, err_dV, err_dW);
+    free(h);
+    return SL_OK;
+}
+
+/* End to end: the backward bounds with the forward errors carried (c as
+ * in backward_c; dV = g zbar^T gains |g_r| ezb_k, to first order since it
+ * is linear in zbar; dW = c x^T carries c's bound). */
+sl_status sl_budget_attn_grad(size_t n, size_t D, size_t Dq, size_t p,
+                              const double *Z, const double *V, const double *x,
+                              const double *w, const double *zbar,
+                              const double *err_w, const double *err_zbar,
+                              const double *g, double *err_c, double *err_dV,
+                              double *err_dW)
+{
+    double *h = calloc(4 * D, sizeof *h);
+    if (h == NULL)
+        return SL_ENOMEM;
+    double *eh = h + D, *c = h + 2 * D, *dm = h + 3 * D;
+    vt_g(D, p, V, g, h, eh);
+    backward_c(n, D, Z, w, zbar, h, eh, err_w, err_zbar, dm, err_c);
+    backward_c_value(n, D, Z, w, zbar, h, c);
+    outer_err(D, Dq, p, g, zbar, c, err_c, x, err_dV, err_dW);
+    for (size_t r = 0; r < p; r++) {
+        for (size_t k = 0; k < D; k++)
+            err_dV[r * D + k] += fabs(g[r]) * err_zbar[k] * SLACK;
+    }
     free(h);
     return SL_OK;
 }

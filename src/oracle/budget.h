@@ -59,6 +59,15 @@ sl_status sl_budget_stream(size_t n, size_t D, size_t p, const double *s,
                            const double *Z, const double *V, double *err_mean,
                            double *err_F, double *err_lognorm);
 
+/* sl_stream_push over scores s (n) and tokens Z (n x D) with direction h
+ * (D), then C_w h = comom / wsum as sl_stream_backward forms it and
+ * ess = wsum^2 / wsq as sl_stream_finish does: bounds on C_w h (err_cw,
+ * D) and on the effective size (*err_ess), against the exact two-pass
+ * values.  err_ess may be NULL; h NULL skips err_cw. */
+sl_status sl_budget_stream_comoment(size_t n, size_t D, const double *s,
+                                    const double *Z, const double *h,
+                                    double *err_cw, double *err_ess);
+
 /* sl_linear_forward: bounds on u (err_u, D) and L (err_L, p). */
 sl_status sl_budget_linear_forward(size_t n, size_t D, size_t Dq, size_t p,
                                    const double *Z, const double *W,
@@ -98,5 +107,16 @@ sl_status sl_budget_attn_backward(size_t n, size_t D, size_t Dq, size_t p,
                                   const double *zbar, const double *g,
                                   double *err_h, double *err_c, double *err_dV,
                                   double *err_dW);
+
+/* sl_attn_forward then sl_attn_backward, end to end: bounds on c = C_w h
+ * (err_c, D), dV (p x D) and dW (D x Dq) against the gradient of the
+ * exact forward pass, for the forward kernel's w (n) and zbar (D) and
+ * their bounds err_w and err_zbar (sl_budget_attn). */
+sl_status sl_budget_attn_grad(size_t n, size_t D, size_t Dq, size_t p,
+                              const double *Z, const double *V, const double *x,
+                              const double *w, const double *zbar,
+                              const double *err_w, const double *err_zbar,
+                              const double *g, double *err_c, double *err_dV,
+                              double *err_dW);
 
 #endif

@@ -130,23 +130,28 @@ static void matvec_dd(size_t rows, size_t cols, const double *A,
 static void softmax_mp(size_t n, mpfr_t *s, mpfr_ptr logsum, mpfr_ptr sq,
                        mpfr_prec_t prec)
 {
-    mpfr_t m, sum, t;
-    mpfr_inits2(prec, m, sum, t, (mpfr_ptr)0);
+    mpfr_t m, sum, rest, t;
+    mpfr_inits2(prec, m, sum, rest, t, (mpfr_ptr)0);
 
-    /* 1. M = max_i s_i (exact). */
-    mpfr_set(m, s[0], MPFR_RNDN);
+    /* 1. M = max_i s_i (exact), first attained at top. */
+    size_t top = 0;
     for (size_t i = 1; i < n; i++) {
-        if (mpfr_cmp(s[i], m) > 0)
-            mpfr_set(m, s[i], MPFR_RNDN);
+        if (mpfr_cmp(s[i], s[top]) > 0)
+            top = i;
     }
+    mpfr_set(m, s[top], MPFR_RNDN);
 
-    /* 2. e_i = exp(s_i - M) in (0, 1], sum in [1, n]. */
-    mpfr_set_zero(sum, 1);
+    /* 2. e_i = exp(s_i - M) in (0, 1]; rest = sum over i != top, so that
+     *    the log-normaliser is M + log1p(rest), exact to the precision
+     *    even when rest is far below 2^-prec. */
+    mpfr_set_zero(rest, 1);
     for (size_t i = 0; i < n; i++) {
-        mpfr_sub(s[i], s[i], m, MPFR_RNDN);  /* eps |s_i - M| */
-        mpfr_exp(s[i], s[i], MPFR_RNDN);     /* eps relative */
-        mpfr_add(sum, sum, s[i], MPFR_RNDN); /* eps |sum| */
+        mpfr_sub(s[i], s[i], m, MPFR_RNDN); /* eps |s_i - M| */
+        mpfr_exp(s[i], s[i], MPFR_RNDN);    /* eps relative */
+        if (i != top)
+            mpfr_add(rest, rest, s[i], MPFR_RNDN); /* eps |rest| */
     }
+    mpfr_add_ui(sum, rest, 1, MPFR_RNDN); /* eps |sum|, sum in [1, n] */
 
     /* 3. Normalise (eps relative each), and the optional statistics. */
     if (sq != NULL)
@@ -159,10 +164,10 @@ static void softmax_mp(size_t n, mpfr_t *s, mpfr_ptr logsum, mpfr_ptr sq,
         }
     }
     if (logsum != NULL) {
-        mpfr_log(t, sum, MPFR_RNDN); /* sum >= 1: eps |log sum| */
+        mpfr_log1p(t, rest, MPFR_RNDN); /* eps |log1p rest| */
         mpfr_add(logsum, m, t, MPFR_RNDN);
     }
-    mpfr_clears(m, sum, t, (mpfr_ptr)0);
+    mpfr_clears(m, sum, rest, t, (mpfr_ptr)0);
 }
 
 /* ---- softmax.h -------------------------------------------------------- */
