@@ -29,7 +29,7 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {
-        //@ assert row: i * D + D <= n * D;
+        //@ assert row: SlRowFits(i, n, D);
         w[i] = sl_dot(D, a, Z + i * D);
         if (pi != NULL)
             w[i] += sl_log(pi[i]);
@@ -64,8 +64,11 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
     //@ assert kept_V: SlSameMat{Averaged, Here}(V, p, D);
     //@ assert kept_zbar: SlSame{Averaged, Here}(zbar, D);
     //@ assert total: SlSum(w, n) == 1;
+    //@ assert range: \forall integer i; 0 <= i < n ==> 0 <= w[i] <= 1;
+    //@ assert nonneg: SlNonnegs(w, n);
     /*@ assert mean: \forall integer k; 0 <= k < D ==>
                        zbar[k] == SlColDot(Z, w, n, D, k); */
+    //@ assert is_mean: SlIsMean(zbar, Z, w, n, D);
     /*@ assert output: \forall integer r; 0 <= r < p ==>
                          F[r] == SlRowDot(V, zbar, D, r); */
     /*@ assert scores: \forall integer r; 0 <= r < p ==>

@@ -15,8 +15,9 @@
  * Masses must be > 0; they need not sum to 1.
  *
  * Two passes over Z: scores and their maximum, then weights and moments.
- * The output is a convex combination of the V z_i: each F[r] lies between
- * the smallest and the largest (V z_i)[r] (ensures "convex").
+ * The output is a convex combination of the V z_i: each F[r] lies in
+ * every interval [lo, hi] that holds all the (V z_i)[r], so between their
+ * minimum and maximum (ensures "convex").
  * Accuracy: see spec/ACCURACY.md; every exponent is <= 0 after the maximum
  * is taken off, so no exp overflows whatever the (finite) scores.
  */
@@ -64,8 +65,7 @@
   ensures  output:   \forall integer r; 0 <= r < p ==>
                        F[r] == SlRowDot(V, zbar, D, r);
   ensures  convex:   \forall integer r; 0 <= r < p ==> \forall real lo, hi;
-                       (\forall integer i; 0 <= i < n ==>
-                          SlBetween(SlDot(V + r * D, Z + i * D, D), lo, hi))
+                       SlScoresIn(V + r * D, Z, n, D, D, lo, hi)
                        ==> SlBetween(F[r], lo, hi);
 */
 void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,

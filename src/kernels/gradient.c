@@ -16,6 +16,7 @@ void sl_attn_backward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
 {
     /* 1. h = V^T g (backward of F = V zbar, with respect to zbar). */
     sl_matvec_t(p, D, V, g, h);
+    //@ ghost Pulled:;
 
     /* 2. c = sum_i w_i <h, z_i - zbar> (z_i - zbar) = C_w h. */
     /*@
@@ -31,6 +32,7 @@ void sl_attn_backward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {
+        //@ assert row: SlRowFits(i, n, D);
         const double *z = Z + i * D;
         double t = 0.0;
         /*@
@@ -50,9 +52,21 @@ void sl_attn_backward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
             c[k] += wt * (z[k] - zbar[k]);
     }
 
+    //@ ghost Covaried:;
+
     /* 3. dl/dV = g zbar^T (backward of F = V zbar, w.r.t. V). */
     sl_outer(p, D, g, zbar, dV);
+    //@ ghost OuterV:;
 
     /* 4. dl/dW = c x^T (backward of a = W x through the scores). */
     sl_outer(D, Dq, c, x, dW);
+
+    /* Steps 2-4 wrote c, dV and dW only: the frame of the proof. */
+    //@ assert kept_h: SlSame{Pulled, Here}(h, D);
+    //@ assert kept_dV: SlSameMat{OuterV, Here}(dV, p, D);
+    //@ assert in_g: SlSame{Covaried, Pre}(g, p);
+    //@ assert in_zbar: SlSame{Covaried, Pre}(zbar, D);
+    //@ assert row_dW: SlSameMat{Here, Here}(dW, D, Dq);
+    //@ assert in_c: SlSame{OuterV, Here}(c, D);
+    //@ assert in_x: SlSame{OuterV, Here}(x, Dq);
 }

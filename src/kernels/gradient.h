@@ -45,11 +45,11 @@
   assigns  h[0 .. D - 1], c[0 .. D - 1], dV[0 .. p * D - 1],
            dW[0 .. D * Dq - 1];
   ensures  h:        \forall integer k; 0 <= k < D ==>
-                       h[k] == SlColDot(V, g, p, D, k);
-  ensures  dV:       \forall integer r, k; 0 <= r < p && 0 <= k < D ==>
-                       dV[r * D + k] == g[r] * zbar[k];
-  ensures  dW:       \forall integer k, j; 0 <= k < D && 0 <= j < Dq ==>
-                       dW[k * Dq + j] == c[k] * x[j];
+                       h[k] == \old(SlColDot(V, g, p, D, k));
+  ensures  dV:       \forall integer r; 0 <= r < p ==>
+                       SlOuterRow{Post, Pre}(dV, D, r, g, zbar);
+  ensures  dW:       \forall integer k; 0 <= k < D ==>
+                       SlOuterRow{Post, Post}(dW, Dq, k, c, x);
 */
 void sl_attn_backward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
                       const double *V, const double *x, const double *w,

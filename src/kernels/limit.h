@@ -41,7 +41,7 @@
                                 V + (0 .. p * D - 1), x + (0 .. Dq - 1));
   assigns  a[0 .. D - 1], mu[0 .. D - 1], F[0 .. p - 1];
   ensures  tilt:     \forall integer k; 0 <= k < D ==>
-                       a[k] == SlRowDot(W, x, Dq, k);
+                       a[k] == \old(SlRowDot(W, x, Dq, k));
   ensures  mean:     \forall integer k; 0 <= k < D ==>
                        mu[k] == m[k] + SlRowDot(S, a, D, k);
   ensures  output:   \forall integer r; 0 <= r < p ==>
@@ -62,7 +62,7 @@ void sl_limit_gauss_forward(size_t D, size_t Dq, size_t p, const double *m,
                                 a + (0 .. D - 1));
   assigns  work[0 .. D - 1];
   ensures  work:     \forall integer k; 0 <= k < D ==>
-                       work[k] == SlRowDot(S, a, D, k);
+                       work[k] == \old(SlRowDot(S, a, D, k));
   ensures  value:    \result == SlDot(a, work, D);
 */
 double sl_limit_gauss_quad(size_t D, const double *S, const double *a,
@@ -91,13 +91,13 @@ double sl_limit_gauss_quad(size_t D, const double *S, const double *a,
   assigns  h[0 .. D - 1], c[0 .. D - 1], dV[0 .. p * D - 1],
            dW[0 .. D * Dq - 1];
   ensures  h:        \forall integer k; 0 <= k < D ==>
-                       h[k] == SlColDot(V, g, p, D, k);
+                       h[k] == \old(SlColDot(V, g, p, D, k));
   ensures  c:        \forall integer k; 0 <= k < D ==>
                        c[k] == SlRowDot(S, h, D, k);
-  ensures  dV:       \forall integer r, k; 0 <= r < p && 0 <= k < D ==>
-                       dV[r * D + k] == g[r] * mu[k];
-  ensures  dW:       \forall integer k, j; 0 <= k < D && 0 <= j < Dq ==>
-                       dW[k * Dq + j] == c[k] * x[j];
+  ensures  dV:       \forall integer r; 0 <= r < p ==>
+                       SlOuterRow{Post, Pre}(dV, D, r, g, mu);
+  ensures  dW:       \forall integer k; 0 <= k < D ==>
+                       SlOuterRow{Post, Post}(dW, Dq, k, c, x);
 */
 void sl_limit_gauss_backward(size_t D, size_t Dq, size_t p, const double *S,
                              const double *V, const double *x, const double *mu,

@@ -45,7 +45,7 @@ void sl_matvec(size_t rows, size_t cols, const double *A, const double *x,
       loop variant rows - r;
     */
     for (size_t r = 0; r < rows; r++) {
-        //@ assert row: r * cols + cols <= rows * cols;
+        //@ assert row: SlRowFits(r, rows, cols);
         /*@ assert same: SlSame{Pre, Here}(A + r * cols, cols)
                          && SlSame{Pre, Here}(x, cols); */
         y[r] = sl_dot(cols, A + r * cols, x);
@@ -91,6 +91,21 @@ void sl_scale(size_t n, double a, const double *x, double *y)
         y[i] = a * x[i];
 }
 
+void sl_axpy(size_t n, double a, const double *x, double *y)
+{
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant done:  \forall integer k; 0 <= k < i ==>
+                              y[k] == \at(y[k], Pre) + a * \at(x[k], Pre);
+      loop invariant rest:  \forall integer k; i <= k < n ==>
+                              y[k] == \at(y[k], Pre);
+      loop assigns i, y[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
 void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
               double *A)
 {
@@ -102,7 +117,7 @@ void sl_outer(size_t rows, size_t cols, const double *u, const double *v,
       loop variant rows - r;
     */
     for (size_t r = 0; r != rows; r++) {
-        //@ assert row: r * cols + cols <= rows * cols;
+        //@ assert row: SlRowFits(r, rows, cols);
         sl_scale(cols, u[r], v, A + r * cols);
         /*@ assert kept: \forall integer q, k; 0 <= q < r && 0 <= k < cols ==>
                            SlAt(A, cols, q, k)

@@ -28,6 +28,7 @@ void sl_linear_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {
+        //@ assert row: SlRowFits(i, n, D);
         const double *z = Z + i * D;
         double s = sl_dot(D, a, z);
         /*@
@@ -45,9 +46,14 @@ void sl_linear_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
     */
     for (size_t k = 0; k < D; k++)
         u[k] /= (double)n;
+    //@ ghost Moment:;
 
     /* 3. L = V u. */
     sl_matvec(p, D, V, u, L);
+
+    /* Step 3 wrote L only: the frame of the proof. */
+    //@ assert kept_V: SlSameMat{Moment, Here}(V, p, D);
+    //@ assert kept_u: SlSame{Moment, Here}(u, D);
 }
 
 void sl_linear_limit_gauss(size_t D, size_t Dq, size_t p, const double *m,
@@ -56,22 +62,32 @@ void sl_linear_limit_gauss(size_t D, size_t Dq, size_t p, const double *m,
 {
     /* 1. a = W x. */
     sl_matvec(D, Dq, W, x, a);
+    //@ ghost Tilted:;
 
     /* 2. u = S a + m <m, a>. */
     sl_matvec(D, D, S, a, u);
     double ma = sl_dot(D, m, a);
-    /*@
-      loop invariant bound: 0 <= k <= D;
-      loop invariant done:  \forall integer j; 0 <= j < k ==>
-                              u[j] == SlRowDot(S, a, D, j) + m[j] * ma;
-      loop invariant rest:  \forall integer j; k <= j < D ==>
-                              u[j] == SlRowDot(S, a, D, j);
-      loop assigns k, u[0 .. D - 1];
-      loop variant D - k;
-    */
-    for (size_t k = 0; k < D; k++)
-        u[k] += m[k] * ma;
+    //@ ghost Dotted:;
+    sl_axpy(D, ma, m, u);
+    //@ ghost Moment:;
 
     /* 3. L = V u. */
     sl_matvec(p, D, V, u, L);
+
+    /* Steps 2-3 wrote u and L only: the frame of the proof. */
+    //@ assert kept_a: SlSame{Tilted, Here}(a, D);
+    //@ assert kept_m: SlSame{Dotted, Here}(m, D);
+    //@ assert kept_a2: SlSame{Dotted, Here}(a, D);
+    //@ assert kept_S: SlSameMat{Tilted, Here}(S, D, D);
+    //@ assert kept_V: SlSameMat{Moment, Here}(V, p, D);
+    //@ assert kept_u: SlSame{Moment, Here}(u, D);
+    //@ assert dot: ma == SlDot(m, a, D);
+    /*@ assert axpy: \forall integer k; 0 <= k < D ==>
+                       u[k] == \at(u[k] + ma * m[k], Dotted); */
+    /*@ assert same_m: \forall integer k; 0 <= k < D ==>
+                         m[k] == \at(m[k], Dotted); */
+    /*@ assert sa: \forall integer k; 0 <= k < D ==>
+                     \at(u[k], Dotted) == SlRowDot(S, a, D, k); */
+    /*@ assert moment: \forall integer k; 0 <= k < D ==>
+                         u[k] == SlRowDot(S, a, D, k) + ma * m[k]; */
 }

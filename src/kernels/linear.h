@@ -32,7 +32,7 @@
                                 x + (0 .. Dq - 1));
   assigns  a[0 .. D - 1], u[0 .. D - 1], L[0 .. p - 1];
   ensures  tilt:     \forall integer k; 0 <= k < D ==>
-                       a[k] == SlRowDot(W, x, Dq, k);
+                       a[k] == \old(SlRowDot(W, x, Dq, k));
   ensures  output:   \forall integer r; 0 <= r < p ==>
                        L[r] == SlRowDot(V, u, D, r);
 */
@@ -59,7 +59,7 @@ void sl_linear_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
                                 V + (0 .. p * D - 1), x + (0 .. Dq - 1));
   assigns  a[0 .. D - 1], u[0 .. D - 1], L[0 .. p - 1];
   ensures  tilt:     \forall integer k; 0 <= k < D ==>
-                       a[k] == SlRowDot(W, x, Dq, k);
+                       a[k] == \old(SlRowDot(W, x, Dq, k));
   ensures  moment:   \forall integer k; 0 <= k < D ==>
                        u[k] == SlRowDot(S, a, D, k) + m[k] * SlDot(m, a, D);
   ensures  output:   \forall integer r; 0 <= r < p ==>
