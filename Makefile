@@ -28,7 +28,7 @@ check:
 	@./tools/deps.sh
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory format-check acsl-parse unit checks-quick \
-	  report-test
+	  report-test proofs-replay
 	@awk '$$1 == "tests" { printf "check: %d passed, %d failed\n", \
 	  $$4, $$5 }' reports/unit.log
 
@@ -37,6 +37,18 @@ unit: build
 	@$(call RUN_TESTS,$(BUILD)) > reports/unit.log 2>&1; rc=$$?; \
 	  cat reports/unit.log; exit $$rc
 	./$(BUILD)/src/softlin oracle --cases 200 --json reports/accuracy.json
+
+# Formal proofs of the kernels (proofs/README.md): WP and Eva, a full run
+# that refreshes the committed proof cache, then the gate.
+.PHONY: proofs proofs-replay
+proofs:
+	@/usr/bin/python3 tools/proofs.py full
+
+# The gate on the committed cache (no prover runs when nothing changed),
+# then its own test: a contract broken on purpose must fail it.
+proofs-replay:
+	@/usr/bin/python3 tools/proofs.py replay
+	@./tests/proofs_gate_test.sh
 
 # Frama-C must parse every contract (proofs themselves: make proofs).
 acsl-parse:

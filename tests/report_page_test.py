@@ -9,7 +9,8 @@ into a temporary directory, then checks that index.html
   - has no reference to the network (http:, https:, //),
   - shows the verdict table, the accuracy table, the coverage figures and
     at least one figure as inline SVG;
-and that a report whose gate fails says so (exit 1, "gate: fail").
+and that a report whose gate fails says so (exit 1, "gate: fail"), for a
+failed check and for a failed proof gate.
 Prints "report_page: N passed, M failed" and exits 1 on any failure.
 """
 
@@ -70,6 +71,25 @@ def build(src):
     return out, res
 
 
+def build_mutated(src, rel, mutate):
+    """Build from a copy of src whose JSON file rel went through mutate;
+    return the page text and report.py's exit status."""
+    bad = tempfile.mkdtemp(prefix="softlin-report-src-")
+    shutil.copytree(src, bad, dirs_exist_ok=True)
+    p = os.path.join(bad, rel)
+    with open(p) as f:
+        rep = json.load(f)
+    mutate(rep)
+    with open(p, "w") as f:
+        json.dump(rep, f)
+    out, res = build(bad)
+    with open(os.path.join(out, "index.html")) as f:
+        text = f.read()
+    shutil.rmtree(out)
+    shutil.rmtree(bad)
+    return text, res.returncode
+
+
 def main():
     passed = failed = 0
 
@@ -106,30 +126,33 @@ def main():
         check(os.path.exists(path), "linked file exists: " + link)
     text = " ".join(c.text)
     for needle in ("gate: pass", "concentration", "Accuracy",
-                   "Coverage", "rigorous"):
+                   "Coverage", "rigorous", "Proofs (Frama-C WP and Eva)",
+                   "sl_attn_forward", "Eva: IEEE doubles"):
         check(needle in text, "page shows " + needle)
     check(c.svgs >= 3, "figures inline (%d svg)" % c.svgs)
     shutil.rmtree(out)
 
-    # A failing gate must show as such.
-    bad = tempfile.mkdtemp(prefix="softlin-report-src-")
-    shutil.copytree(src, bad, dirs_exist_ok=True)
-    p = os.path.join(bad, "checks", "gaussian.json")
-    with open(p) as f:
-        rep = json.load(f)
-    for r in rep["rows"]:
-        if r["control"]:
-            r["verdict"] = "PASS"
-            break
-    with open(p, "w") as f:
-        json.dump(rep, f)
-    out, res = build(bad)
-    check(res.returncode == 1, "failing gate exits 1 (got %d)"
-          % res.returncode)
-    with open(os.path.join(out, "index.html")) as f:
-        check("gate: fail" in f.read(), "page says gate: fail")
-    shutil.rmtree(out)
-    shutil.rmtree(bad)
+    # A failing gate must show as such: a control that passed, and a
+    # proof gate that failed (with its reason on the page).
+    def lose_control(rep):
+        for r in rep["rows"]:
+            if r["control"]:
+                r["verdict"] = "PASS"
+                break
+
+    def fail_proofs(rep):
+        rep["pass"] = False
+        rep["failures"] = ["unproved goal not in proofs/expected: "
+                           "sl_scale/sl_scale_ensures_value"]
+
+    for rel, mutate, needles in (
+            (os.path.join("checks", "gaussian.json"), lose_control, ()),
+            ("proofs.json", fail_proofs, ("sl_scale_ensures_value",))):
+        text, code = build_mutated(src, rel, mutate)
+        check(code == 1, "%s: failing gate exits 1 (got %d)" % (rel, code))
+        check("gate: fail" in text, "%s: page says gate: fail" % rel)
+        for needle in needles:
+            check(needle in text, "%s: page shows %s" % (rel, needle))
 
     print("report_page: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -1,7 +1,6 @@
 /* test_cli.c -- CUnit suite "cli": the softlin program, run as a user would.
  *
- * Each test runs the built binary (testing_softlin_path) with fork and
- * execv, stdout and stderr captured in temporary files, and checks the
+ * Each test runs the built binary (testing_run_softlin) and checks the
  * exit status, the output and the one-line errors: global flags, eval's
  * output format and its consistency with the parameters, determinism in
  * the seed, malformed parameter files, bad flags, and one statistical
@@ -16,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "params/params.h"
 #include "testing.h"
@@ -44,82 +40,6 @@
 
 #define CLI_TEST_SEED "20251211"
 
-/* What one run of softlin left. */
-typedef struct run_result {
-    int status; /* exit status; -1 if it did not exit normally */
-    char *out;  /* stdout, NUL-terminated */
-    char *err;  /* stderr, NUL-terminated */
-} run_result;
-
-/* The whole content of f, from the start, as a new string. */
-static char *slurp(FILE *f)
-{
-    long len;
-    char *s;
-
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0)
-        return NULL;
-    rewind(f);
-    s = malloc((size_t)len + 1);
-    if (s == NULL)
-        return NULL;
-    s[fread(s, 1, (size_t)len, f)] = '\0';
-    return s;
-}
-
-/* Run softlin with the NULL-terminated args (argv[0] excluded). */
-static void run_softlin(run_result *res, const char *const *args)
-{
-    char *argv[16];
-    FILE *out = tmpfile(), *err = tmpfile();
-    int n = 0, wstatus;
-    pid_t pid;
-
-    res->status = -1;
-    res->out = res->err = NULL;
-    if (out == NULL || err == NULL)
-        goto done;
-    argv[n++] = (char *)testing_softlin_path;
-    while (args[n - 1] != NULL && n < 15) {
-        argv[n] = (char *)args[n - 1];
-        n++;
-    }
-    argv[n] = NULL;
-
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0)
-        goto done;
-    if (pid == 0) {
-        if (dup2(fileno(out), 1) < 0 || dup2(fileno(err), 2) < 0)
-            _exit(126);
-        execv(testing_softlin_path, argv);
-        _exit(127);
-    }
-    if (waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus))
-        res->status = WEXITSTATUS(wstatus);
-    if (res->status == 127)
-        fprintf(stderr, "\n  cannot run %s\n", testing_softlin_path);
-    res->out = slurp(out);
-    res->err = slurp(err);
-done:
-    if (out != NULL)
-        fclose(out);
-    if (err != NULL)
-        fclose(err);
-    if (res->out == NULL)
-        res->out = calloc(1, 1);
-    if (res->err == NULL)
-        res->err = calloc(1, 1);
-}
-
-static void run_free(run_result *res)
-{
-    free(res->out);
-    free(res->err);
-}
-
 /* testing_data_dir/name into buf. */
 static const char *data_path(const char *name, char *buf, size_t len)
 {
@@ -127,32 +47,24 @@ static const char *data_path(const char *name, char *buf, size_t len)
     return buf;
 }
 
-/* s is exactly one non-empty line, newline included. */
-static int one_line(const char *s)
-{
-    const char *nl = strchr(s, '\n');
-
-    return nl != NULL && nl != s && nl[1] == '\0';
-}
-
 /* A failed run: status CLI_USAGE, nothing on stdout, one line on stderr
  * containing each of needle1 and needle2 (needle2 may be NULL). */
 static void expect_usage_error(const char *const *args, const char *needle1,
                                const char *needle2)
 {
-    run_result r;
+    testing_run r;
 
-    run_softlin(&r, args);
+    testing_run_softlin(&r, args);
     CU_ASSERT_EQUAL(r.status, CLI_USAGE);
     CU_ASSERT_STRING_EQUAL(r.out, "");
-    CU_ASSERT(one_line(r.err));
+    CU_ASSERT(testing_one_line(r.err));
     CU_ASSERT(strstr(r.err, needle1) != NULL);
     CU_ASSERT(needle2 == NULL || strstr(r.err, needle2) != NULL);
-    if (r.status != CLI_USAGE || !one_line(r.err) ||
+    if (r.status != CLI_USAGE || !testing_one_line(r.err) ||
         strstr(r.err, needle1) == NULL ||
         (needle2 != NULL && strstr(r.err, needle2) == NULL))
         fprintf(stderr, "\n  status %d, stderr: %s\n", r.status, r.err);
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 /* ---- eval's output ---------------------------------------------------- */
@@ -227,14 +139,14 @@ static int parse_eval(const char *text, eval_out *o)
 
 /* Run eval on fixture `name` with n and seed; parse into o. */
 static int run_eval(const char *name, const char *n, const char *seed,
-                    run_result *r, eval_out *o)
+                    testing_run *r, eval_out *o)
 {
     char path[1024];
     const char *args[] = {"eval", "--params", path, "--n",
                           n,      "--seed",   seed, NULL};
 
     data_path(name, path, sizeof path);
-    run_softlin(r, args);
+    testing_run_softlin(r, args);
     if (r->status != CLI_OK) {
         fprintf(stderr, "\n  eval %s: status %d: %s\n", name, r->status,
                 r->err);
@@ -262,28 +174,28 @@ static void test_version(void)
     const char *args[] = {"--version", NULL};
     unsigned a, b, c;
     char nl;
-    run_result r;
+    testing_run r;
 
-    run_softlin(&r, args);
+    testing_run_softlin(&r, args);
     CU_ASSERT_EQUAL(r.status, CLI_OK);
     CU_ASSERT(sscanf(r.out, "softlin %u.%u.%u%c", &a, &b, &c, &nl) == 4 &&
               nl == '\n');
-    CU_ASSERT(one_line(r.out));
+    CU_ASSERT(testing_one_line(r.out));
     CU_ASSERT_STRING_EQUAL(r.err, "");
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 static void test_help(void)
 {
     const char *args[] = {"--help", NULL};
-    run_result r;
+    testing_run r;
 
-    run_softlin(&r, args);
+    testing_run_softlin(&r, args);
     CU_ASSERT_EQUAL(r.status, CLI_OK);
     CU_ASSERT(strstr(r.out, "Usage: softlin") != NULL);
     CU_ASSERT(strstr(r.out, "eval") != NULL);
     CU_ASSERT_STRING_EQUAL(r.err, "");
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 /* "softlin eval --help" and "softlin help eval" print the same usage. */
@@ -291,17 +203,17 @@ static void test_eval_help(void)
 {
     const char *a1[] = {"eval", "--help", NULL};
     const char *a2[] = {"help", "eval", NULL};
-    run_result r1, r2;
+    testing_run r1, r2;
 
-    run_softlin(&r1, a1);
-    run_softlin(&r2, a2);
+    testing_run_softlin(&r1, a1);
+    testing_run_softlin(&r2, a2);
     CU_ASSERT_EQUAL(r1.status, CLI_OK);
     CU_ASSERT_EQUAL(r2.status, CLI_OK);
     CU_ASSERT(strstr(r1.out, "--params") != NULL);
     CU_ASSERT_STRING_EQUAL(r1.out, r2.out);
     CU_ASSERT_STRING_EQUAL(r1.err, "");
-    run_free(&r1);
-    run_free(&r2);
+    testing_run_free(&r1);
+    testing_run_free(&r2);
 }
 
 static void test_unknown_subcommand(void)
@@ -325,7 +237,7 @@ static void test_no_subcommand(void)
  * 1 <= ess <= n. */
 static void test_eval_output_format(void)
 {
-    run_result r;
+    testing_run r;
     eval_out o;
     double d2 = 0.0;
 
@@ -341,7 +253,7 @@ static void test_eval_output_format(void)
     CU_ASSERT(o.kappa >= 1.0);
     CU_ASSERT(o.ess >= 1.0 && o.ess <= (double)o.n);
     CU_ASSERT(isfinite(o.lognorm));
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 /* F_inf = V (m + S a), kappa = exp(a^T S a) and lognorm_inf = <a, m> +
@@ -351,7 +263,7 @@ static void test_eval_limit_values(void)
     char path[1024], err[512];
     double a[3], Sa[3], quad = 0.0, am = 0.0;
     sl_params p;
-    run_result r;
+    testing_run r;
     eval_out o;
 
     data_path("valid.json", path, sizeof path);
@@ -381,32 +293,32 @@ static void test_eval_limit_values(void)
     CU_ASSERT(close_rel("lognorm_inf", o.lognorm_inf, am + 0.5 * quad,
                         CLI_LIMIT_TOL));
     sl_params_free(&p);
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 static void test_eval_same_seed_same_output(void)
 {
-    run_result r1, r2;
+    testing_run r1, r2;
     eval_out o1, o2;
 
     CU_ASSERT_FATAL(run_eval("valid.json", "5000", "99", &r1, &o1));
     CU_ASSERT_FATAL(run_eval("valid.json", "5000", "99", &r2, &o2));
     CU_ASSERT_STRING_EQUAL(r1.out, r2.out);
-    run_free(&r1);
-    run_free(&r2);
+    testing_run_free(&r1);
+    testing_run_free(&r2);
 }
 
 static void test_eval_other_seed_other_output(void)
 {
-    run_result r1, r2;
+    testing_run r1, r2;
     eval_out o1, o2;
 
     CU_ASSERT_FATAL(run_eval("valid.json", "5000", "99", &r1, &o1));
     CU_ASSERT_FATAL(run_eval("valid.json", "5000", "100", &r2, &o2));
     CU_ASSERT(o1.F_n[0] != o2.F_n[0] || o1.F_n[1] != o2.F_n[1]);
     CU_ASSERT(o1.F_inf[0] == o2.F_inf[0] && o1.F_inf[1] == o2.F_inf[1]);
-    run_free(&r1);
-    run_free(&r2);
+    testing_run_free(&r1);
+    testing_run_free(&r2);
 }
 
 /* n = 2e5 tokens of stat.json (a^T S a ~ 5e-3, so the bound's condition
@@ -419,7 +331,7 @@ static void test_eval_within_bound(void)
     double a[3], Sa[3], quad = 0.0, trace = 0.0, vsa2 = 0.0, kappa, T;
     double bound;
     sl_params p;
-    run_result r;
+    testing_run r;
     eval_out o;
 
     data_path("stat.json", path, sizeof path);
@@ -463,7 +375,7 @@ static void test_eval_within_bound(void)
         fprintf(stderr, "\n  distance %a >= bound %a (seed %s)\n", o.distance,
                 bound, CLI_TEST_SEED);
     sl_params_free(&p);
-    run_free(&r);
+    testing_run_free(&r);
 }
 
 /* ---- eval on malformed files ------------------------------------------ */
@@ -568,15 +480,15 @@ static void test_flag_missing_params(void)
 /* 1e3 and 1000 are the same prompt length. */
 static void test_flag_n_exponent_form(void)
 {
-    run_result r1, r2;
+    testing_run r1, r2;
     eval_out o1, o2;
 
     CU_ASSERT_FATAL(run_eval("valid.json", "1e3", "5", &r1, &o1));
     CU_ASSERT_FATAL(run_eval("valid.json", "1000", "5", &r2, &o2));
     CU_ASSERT_EQUAL(o1.n, 1000);
     CU_ASSERT_STRING_EQUAL(r1.out, r2.out);
-    run_free(&r1);
-    run_free(&r2);
+    testing_run_free(&r1);
+    testing_run_free(&r2);
 }
 
 void register_cli_suite(void)

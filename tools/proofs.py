@@ -14,10 +14,18 @@ Modes:
 
   full    run the provers where the cache has no answer, then rewrite the
           cache so that it holds exactly this run's entries (make proofs);
-  replay  read the cache and never write it (make check).  A goal whose
-          entry is missing -- its formula changed since the last full run
-          -- is "stale": it is proved again by the provers when they are
-          installed, and reported as stale either way.
+  replay  the gate without provers when nothing changed (make check).
+          The full run records, in proofs/wp/status.json, every goal's
+          verdict under a digest of everything the verdicts depend on
+          (kernel sources, shared logic, WP driver and scripts, options,
+          versions of Frama-C, Why3, Z3 and CVC4).  When the digest still
+          matches, replay reads that record: the goals are those the full
+          run proved, and only the gate runs again.  Otherwise it runs WP
+          over the proof cache without writing it (-wp-cache offline); a
+          goal whose entry is missing -- its formula changed since the
+          last full run -- is "stale": it is proved again by the provers
+          when they are installed, and reported as stale either way.
+          --force skips the record and always runs WP over the cache.
 
 Then the gate: it fails when a goal is unproved and proofs/expected does
 not list it with a reason, when a smoke test finds a contradictory
@@ -31,6 +39,7 @@ Standard library only: run it with /usr/bin/python3.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -70,6 +79,7 @@ def write_atomic(path, text):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -172,6 +182,8 @@ def run_wp(args, workdir, cache_mode):
             "-wp-session", args.session,
             "-wp-cache", cache_mode,
             "-wp-report-json", report]
+    if args.functions:
+        cmd += ["-wp-fct", args.functions]
     log("WP (%s cache): %d kernel files" % (cache_mode, len(kernels)))
     env = dict(os.environ, WHY3CONFIG=why3_config(workdir))
     proc = subprocess.run(cmd, stdout=subprocess.PIPE,
@@ -242,6 +254,69 @@ def parse_wp(data, text):
 def is_stale(rec):
     """A goal with no cached answer: no prover result at all in replay."""
     return not rec["cached"] and not rec["proved"] and not rec["provers"]
+
+
+def tool_version(cmd):
+    """First line of a tool's version output, or "missing"."""
+    if not have(cmd[0]):
+        return "missing"
+    out = subprocess.run(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout
+    return (out.strip().splitlines() or ["?"])[0]
+
+
+def inputs_digest(args):
+    """SHA-256 of everything the WP verdicts depend on: the kernel sources
+    and headers, the shared logic, the WP driver and scripts, the options
+    and the tool versions (not the cache, not proofs/expected)."""
+    h = hashlib.sha256()
+    files = []
+    for d, exts in ((args.kernels, (".c", ".h")), (args.spec, (".acsl",))):
+        files += [os.path.join(d, f) for f in sorted(os.listdir(d))
+                  if f.endswith(exts)]
+    for f in ("softlin.driver", "softlin_explog.mlw"):
+        files.append(os.path.join(args.session, f))
+    sdir = os.path.join(args.session, "script")
+    if os.path.isdir(sdir):
+        files += [os.path.join(sdir, f) for f in sorted(os.listdir(sdir))]
+    for f in files:
+        h.update(os.path.basename(f).encode() + b"\0")
+        with open(f, "rb") as fh:
+            h.update(fh.read() + b"\0")
+    h.update(" ".join(WP_OPTIONS + [str(args.timeout)]).encode())
+    for cmd in (["frama-c", "-version"], ["why3", "--version"],
+                ["z3", "-version"], ["cvc4", "--version"]):
+        h.update(tool_version(cmd).encode() + b"\0")
+    return h.hexdigest()
+
+
+def record_path(args):
+    return os.path.join(args.session, "status.json")
+
+
+def read_record(args, digest):
+    """The goals recorded by the last full run, if its digest is digest."""
+    try:
+        with open(record_path(args)) as f:
+            rec = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if rec.get("digest") != digest:
+        return None
+    goals = rec.get("goals", {})
+    for g in goals.values():
+        g["cached"] = True
+    return goals
+
+
+def write_record(args, digest, goals):
+    keep = ("owner", "property", "proved", "smoke", "provers", "status")
+    rec = {"digest": digest,
+           "note": "written by tools/proofs.py full; read by replay",
+           "goals": {k: {f: g[f] for f in keep if f in g}
+                     for k, g in sorted(goals.items())}}
+    write_atomic(record_path(args), json.dumps(rec, indent=1,
+                                               sort_keys=True) + "\n")
 
 
 # --------------------------------------------------------------------------
@@ -321,13 +396,17 @@ def gate(goals, eva, expected, args):
                          key)
     names = {"%s/%s" % (r["owner"], k): r for k, r in real.items()}
     for name in sorted(exp_unproved):
+        if args.functions:
+            break
         if name not in names:
             notes.append("proofs/expected lists a goal that no longer "
                          "exists: " + name)
         elif names[name]["proved"]:
             notes.append("proofs/expected lists a goal now proved "
                          "(remove it): " + name)
-    if exp_goals is not None and len(real) < exp_goals:
+    if args.functions:
+        pass
+    elif exp_goals is not None and len(real) < exp_goals:
         fails.append("goal count fell from %d to %d: an annotation or a "
                      "contract was lost" % (exp_goals, len(real)))
     elif exp_goals is not None and len(real) > exp_goals:
@@ -352,6 +431,13 @@ def markdown(report):
     out = ["# Formal proofs of the kernels", "",
            "Generated by `tools/proofs.py %s` on %s; see proofs/README.md."
            % (report["mode"], report["date"]), "",
+           "Goals from: %s." % (
+               "the record of the last full run (`proofs/wp/status.json`; "
+               "inputs unchanged, digest `%s`)" % report["digest"][:16]
+               if report["source"] == "record" else
+               "this run of WP (%s)" % ("provers and cache"
+                                        if report["mode"] == "full" else
+                                        "cache replay")), "",
            "WP, real model: **%d / %d** goals proved (%d expected "
            "exceptions), %d / %d smoke tests passed; %s seconds."
            % (report["wp"]["proved"], report["wp"]["total"],
@@ -399,6 +485,12 @@ def main():
     ap.add_argument("--reports", help="report directory (reports)")
     ap.add_argument("--timeout", type=int, default=WP_TIMEOUT)
     ap.add_argument("--no-eva", action="store_true")
+    ap.add_argument("--force", action="store_true",
+                    help="replay: run WP over the cache even when the "
+                    "inputs match the recorded full run")
+    ap.add_argument("--functions",
+                    help="only these functions (comma-separated, WP's "
+                    "-wp-fct); no goal-count check, no record")
     args = ap.parse_args()
     r = args.root
     args.kernels = args.kernels or os.path.join(r, "src", "kernels")
@@ -418,9 +510,20 @@ def main():
 
     start = time.time()
     provers = have("why3") and have("z3") and have("cvc4")
+    digest = inputs_digest(args)
+    source = "wp"
+    goals = None
     if args.mode == "full":
         goals, _ = run_wp(args, workdir, "cleanup")
-    else:
+        if not args.functions:
+            write_record(args, digest, goals)
+    elif not args.force and not args.functions:
+        goals = read_record(args, digest)
+        if goals is not None:
+            source = "record"
+            log("inputs unchanged since the last full run (digest %s...): "
+                "gate on its recorded goals" % digest[:12])
+    if goals is None and args.mode == "replay":
         goals, _ = run_wp(args, workdir, "offline")
         stale = [k for k, rec in goals.items() if is_stale(rec)]
         if stale and provers:
@@ -448,6 +551,9 @@ def main():
     exp_unproved = expected[1]
     report = {
         "mode": args.mode,
+        "source": source,
+        "digest": digest,
+        "functions_only": args.functions,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "pass": not fails,
         "failures": fails,

@@ -293,6 +293,71 @@ code{background:#f1f1f1;padding:1px 4px;border-radius:3px}
 """
 
 
+def proofs_section(proofs):
+    """The proof status: WP per function or lemma block, the goals left
+    unproved with their reasons, and the Eva drivers (tools/proofs.py)."""
+    wp = proofs.get("wp", {})
+    excused = {}
+    for g in wp.get("unproved", []):
+        owner = g.get("goal", "").split("/")[0]
+        if g.get("reason"):
+            excused[owner] = excused.get(owner, 0) + 1
+    rows = []
+    for owner, fn in sorted(wp.get("functions", {}).items()):
+        left = fn.get("total", 0) - fn.get("proved", 0)
+        ok = left == excused.get(owner, 0)
+        status = ('<td class="PASS">all proved</td>' if left == 0 else
+                  '<td class="PASS">%d listed</td>' % left if ok else
+                  '<td class="FAIL">%d not listed</td>'
+                  % (left - excused.get(owner, 0)))
+        rows.append([td(owner, True), td(fn.get("proved")),
+                     td(fn.get("total")), td(excused.get(owner, 0)),
+                     status])
+    out = ['<section><h2>Proofs (Frama-C WP and Eva)</h2>',
+           '<p>WP, real model: <b>%s of %s</b> goals proved (%s listed in '
+           'proofs/expected with a reason), %s of %s smoke tests passed; '
+           'run mode: %s; gate <b>%s</b>. What each model proves: '
+           'proofs/README.md. <a href="proofs.md">proofs.md</a>, '
+           '<a href="proofs.json">JSON</a>.</p>' % (
+               esc(fmt(wp.get("proved"))), esc(fmt(wp.get("total"))),
+               esc(fmt(len(wp.get("expected_unproved", {})))),
+               esc(fmt(wp.get("smoke_passed"))),
+               esc(fmt(wp.get("smoke_total"))),
+               esc({"record": "replay of the recorded full run (inputs "
+                             "unchanged, no prover started)",
+                    "wp": "WP over the proof cache" if proofs.get("mode")
+                    == "replay" else "full run with the provers"}.get(
+                        proofs.get("source"), proofs.get("mode", "-"))),
+               "pass" if proofs.get("pass") else "FAIL")]
+    if wp.get("stale"):
+        out.append("<p>%d goal(s) changed since the last full run (stale "
+                   "cache entries, proved again for this report).</p>"
+                   % len(wp["stale"]))
+    out.append(table(["function or lemma block", "proved", "goals",
+                      "listed unproved", "status"], rows))
+    left = wp.get("unproved", [])
+    if left:
+        out.append("<h3>Goals left unproved</h3><ul>%s</ul>" % "".join(
+            "<li><code>%s</code>: %s</li>" % (
+                esc(g.get("goal")),
+                esc(g.get("reason") or "NOT in proofs/expected"))
+            for g in left))
+    eva = proofs.get("eva", [])
+    if eva:
+        erows = [[td(e.get("driver"), True), td(e.get("alarms")),
+                  td(e.get("invalid")), td(e.get("seconds")),
+                  verdict_cell("PASS" if e.get("ran") and not e.get("alarms")
+                               and not e.get("invalid") else "FAIL")]
+                 for e in eva]
+        out.append("<h3>Eva: IEEE doubles on bounded inputs</h3>" +
+                   table(["driver", "alarms", "invalid", "seconds",
+                          "status"], erows))
+    for f in proofs.get("failures", []):
+        out.append("<p>gate failure: %s</p>" % esc(f))
+    out.append("</section>")
+    return "".join(out)
+
+
 def verdict_cell(v, control=False):
     """A verdict; a control must FAIL, so its FAIL is the good outcome."""
     if control and v == "FAIL":
@@ -413,7 +478,10 @@ def main():
                     rel, f["check"], f["target"], why))
     acc_fail = [k for k in (acc or {}).get("kernels", [])
                 if k.get("verdict") != "PASS"]
-    proof_fail = (proofs or {}).get("gate") == "fail"
+    proof_fail = proofs is not None and not proofs.get("pass")
+    if proof_fail:
+        problems += ["proofs: " + f for f in proofs.get("failures", [])]
+    wp = (proofs or {}).get("wp", {})
     gate_ok = not problems and not acc_fail and not proof_fail
 
     # Figures.
@@ -468,8 +536,8 @@ def main():
                  '</b></div>' % (len(acc.get("kernels", [])) -
                                  len(acc_fail), len(acc.get("kernels", []))))
     if proofs:
-        h.append('<div class="card">proved goals<b>%s/%s</b></div>'
-                 % (fmt(proofs.get("proved")), fmt(proofs.get("total"))))
+        h.append('<div class="card">proved goals (WP)<b>%s/%s</b></div>'
+                 % (fmt(wp.get("proved")), fmt(wp.get("total"))))
     if cov:
         h.append('<div class="card">kernel line coverage<b>%s%%</b></div>'
                  % fmt(cov["kernels"]["lines"]))
@@ -527,21 +595,7 @@ def main():
                             "verdict"], rows, left=2)))
 
     if proofs:
-        rows = []
-        for fn in proofs.get("functions", []):
-            rows.append([td(fn.get("function"), True), td(fn.get("proved")),
-                         td(fn.get("total")), td(fn.get("expected_unproved")),
-                         verdict_cell("PASS" if fn.get("proved") ==
-                                      fn.get("total") else "FAIL"
-                                      if fn.get("unexpected") else "PASS")])
-        h.append('<section><h2>Proofs (Frama-C WP)</h2><p>%s of %s goals '
-                 'proved; gate %s. <a href="proofs.md">proofs.md</a>, '
-                 '<a href="proofs.json">JSON</a>.</p>%s</section>' % (
-                     esc(fmt(proofs.get("proved"))),
-                     esc(fmt(proofs.get("total"))),
-                     esc(proofs.get("gate", "-")),
-                     table(["function", "proved", "goals",
-                            "expected unproved", "status"], rows)))
+        h.append(proofs_section(proofs))
 
     if cov:
         rows = []
@@ -580,8 +634,11 @@ def main():
             len(acc.get("kernels", [])) - len(acc_fail),
             len(acc.get("kernels", []))))
     if proofs:
-        md.append("- proofs: %s/%s goals proved, gate %s" % (
-            proofs.get("proved"), proofs.get("total"), proofs.get("gate")))
+        md.append("- proofs: %s/%s WP goals proved, %s Eva alarm(s), "
+                  "gate %s" % (wp.get("proved"), wp.get("total"),
+                               sum(e.get("alarms") or 0
+                                   for e in proofs.get("eva", [])),
+                               "pass" if proofs.get("pass") else "FAIL"))
     if cov:
         md.append("- coverage: src/kernels lines %s%%, src lines %s%%" % (
             cov["kernels"]["lines"], cov["src"]["lines"]))

@@ -94,4 +94,26 @@ int cli_u64_arg(const char *cmd, const char *flag, const char *text,
 int cli_double_arg(const char *cmd, const char *flag, const char *text,
                    double *out);
 
+/* ---- Progress and machine (progress.c) -------------------------------- */
+
+typedef struct cli_progress {
+    const char *cmd; /* named in the line: "softlin CMD: ..." */
+    int tty;         /* stderr is a terminal */
+    double start, last;
+    int shown; /* a line was printed */
+} cli_progress;
+
+/* Start the clock of a run of subcommand cmd. */
+void cli_progress_start(cli_progress *pr, const char *cmd);
+
+/* The engines' progress callback (ctx is a cli_progress): rewrites one
+ * line on stderr with the share of tokens done. */
+void cli_progress_show(void *ctx, uint64_t done, uint64_t total);
+
+/* End the line if one was printed; returns the seconds since the start. */
+double cli_progress_end(cli_progress *pr);
+
+/* The number of online cores (the default --threads), at least 1. */
+uint64_t cli_cores(void);
+
 #endif

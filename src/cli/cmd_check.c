@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "catalogue.h"
 #include "cli/cli.h"
@@ -170,34 +168,6 @@ static void dump_row(void *ctx, uint64_t n, uint64_t trial, size_t p,
         d->failed = 1;
 }
 
-/* ---- Progress on a terminal ------------------------------------------- */
-
-typedef struct progress {
-    int tty;
-    double start, last;
-    int shown;
-} progress;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void show_progress(void *ctx, uint64_t done, uint64_t total)
-{
-    progress *pr = ctx;
-    double t = now_s();
-    if (!pr->tty || t - pr->start < 2.0 || t - pr->last < 0.25)
-        return;
-    pr->last = t;
-    pr->shown = 1;
-    fprintf(stderr, "\rsoftlin check: %5.1f%% of %.3g tokens, %.0f s",
-            100.0 * (double)done / (double)(total ? total : 1), (double)total,
-            t - pr->start);
-}
-
 /* ---- The table on stdout ------------------------------------------------ */
 
 static void print_table(const sl_table *t)
@@ -265,8 +235,7 @@ static int parse_args(int argc, char **argv, check_args *a)
     a->paper_C = 4.0;
     a->paper_c = 1.0;
     a->rate_tol = 0.1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    a->threads = ncpu >= 1 ? (uint64_t)ncpu : 1;
+    a->threads = cli_cores();
     sl_law_parse("gaussian", &a->law);
 
     int rc = cli_parse_opts("check", argc - 1, argv + 1, opts, O_COUNT);
@@ -450,7 +419,8 @@ int cmd_check(int argc, char **argv)
             fprintf(df.f, ",c%zu", r);
         fputc('\n', df.f);
     }
-    progress pr = {isatty(STDERR_FILENO), now_s(), 0.0, 0};
+    cli_progress pr;
+    cli_progress_start(&pr, "check");
     sl_check_cfg cfg = {a.name,
                         &mu,
                         prm.Dq,
@@ -472,15 +442,13 @@ int cmd_check(int argc, char **argv)
                         (unsigned)a.threads,
                         a.dump != NULL ? dump_row : NULL,
                         &df,
-                        show_progress,
+                        cli_progress_show,
                         &pr,
                         a.fault};
     sl_check_info info;
     sl_table_init(&table);
     st = sl_check_run(&cfg, &table, &info);
-    double elapsed = now_s() - pr.start;
-    if (pr.shown)
-        fputc('\n', stderr);
+    double elapsed = cli_progress_end(&pr);
 
     int status = CLI_EXIT_OK;
     if (st != SL_OK) {

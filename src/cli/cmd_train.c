@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "engine/engine.h"
@@ -218,8 +216,7 @@ static int parse_args(int argc, char **argv, train_args *a)
     a->alpha = 1e-3;
     a->rate_tol = 0.1;
     a->estimator = SL_TRAIN_CV;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    a->threads = ncpu >= 1 ? (uint64_t)ncpu : 1;
+    a->threads = cli_cores();
 
     int rc = cli_parse_opts(TRAIN_CMD, argc, argv, opts, O_COUNT);
     if (rc != CLI_PARSED)
@@ -346,34 +343,6 @@ static int parse_args(int argc, char **argv, train_args *a)
         return CLI_BAD;
     }
     return CLI_PARSED;
-}
-
-/* ---- Progress on a terminal ---------------------------------------------- */
-
-typedef struct progress {
-    int tty;
-    double start, last;
-    int shown;
-} progress;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void show_progress(void *ctx, uint64_t done, uint64_t total)
-{
-    progress *pr = ctx;
-    double t = now_s();
-    if (!pr->tty || t - pr->start < 2.0 || t - pr->last < 0.25)
-        return;
-    pr->last = t;
-    pr->shown = 1;
-    fprintf(stderr, "\rsoftlin train: %5.1f%% of %.3g tokens, %.0f s",
-            100.0 * (double)done / (double)(total ? total : 1), (double)total,
-            t - pr->start);
 }
 
 /* ---- The CSV: one line per (run, step) ----------------------------------- */
@@ -572,7 +541,8 @@ int cmd_train(int argc, char **argv)
                         "gap fit, and no control fit for the gate\n");
 
     /* 2. The runs. */
-    progress pr = {isatty(STDERR_FILENO), now_s(), 0.0, 0};
+    cli_progress pr;
+    cli_progress_start(&pr, "train");
     sl_train_cfg cfg = {.model = &model,
                         .ns = a.ns,
                         .nn = a.nn,
@@ -594,13 +564,11 @@ int cmd_train(int argc, char **argv)
                         .rate_tol = a.rate_tol,
                         .paper_C = TRAIN_PAPER_C,
                         .paper_c = TRAIN_PAPER_EXP,
-                        .progress = show_progress,
+                        .progress = cli_progress_show,
                         .progress_ctx = &pr};
     sl_table_init(&table);
     st = sl_train(&cfg, &table, &res);
-    double elapsed = now_s() - pr.start;
-    if (pr.shown)
-        fputc('\n', stderr);
+    double elapsed = cli_progress_end(&pr);
 
     int status = CLI_EXIT_OK;
     if (st != SL_OK) {

@@ -19,6 +19,7 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
 {
     /* 1. Tilt direction a = W x (D). */
     sl_matvec(D, Dq, W, x, a);
+    //@ ghost Tilted:;
 
     /* 2. Scores s_i = <a, z_i> + log pi_i, kept in w until step 4. */
     /*@
@@ -39,9 +40,13 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
      *    in [0, 1] with sum in [1, n]: nothing overflows. */
     double m = sl_max(n, w);
     double sum = sl_exp_shift(n, w, m);
+    //@ assert sum: sum == SlSum(w, n) && 1 <= sum;
+    //@ ghost Shifted:;
 
     /* 4. Weights w_i = e_i / sum. */
     sl_normalise(n, w, sum);
+    //@ assert total_s: SlSum(w, n) == SlSum{Shifted}(w, n) / sum;
+    //@ assert unit: SlSum{Shifted}(w, n) / sum == 1;
     //@ assert weights: SlSum(w, n) == 1;
     //@ ghost Weighted:;
 
@@ -59,6 +64,9 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
         *lognorm -= sl_log((double)n);
 
     /* Steps 5-7 wrote zbar, F and lognorm only: the frame of the proof. */
+    //@ assert kept_a: SlSame{Tilted, Here}(a, D);
+    /*@ assert tilt: \forall integer k; 0 <= k < D ==>
+                       a[k] == \at(SlRowDot(W, x, Dq, k), Pre); */
     //@ assert kept_w: SlSame{Weighted, Here}(w, n);
     //@ assert kept_Z: SlSameMat{Weighted, Here}(Z, n, D);
     //@ assert kept_V: SlSameMat{Averaged, Here}(V, p, D);

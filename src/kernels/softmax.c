@@ -77,13 +77,23 @@ void sl_softmax_inplace(size_t n, double *s)
 {
     /* 1. The largest score: every shifted exponent is then <= 0. */
     double m = sl_max(n, s);
+    //@ assert max: m == SlMax{Pre}(s, n);
 
     /* 2. Shifted exponentials, each in [0, 1]; their sum is in [1, n]
      *    because the maximum contributes exp(0) = 1. */
     double sum = sl_exp_shift(n, s, m);
+    //@ assert exps: sum == SlSumExp{Pre}(s, n, SlMax{Pre}(s, n));
+    //@ assert total_e: sum == SlSum(s, n) && 1 <= sum;
+    //@ ghost Shifted:;
 
     /* 3. Normalise: one correctly rounded division per weight. */
     sl_normalise(n, s, sum);
+    //@ assert total: SlSum(s, n) == SlSum{Shifted}(s, n) / sum;
+    //@ assert total_s: SlSum{Shifted}(s, n) == sum;
+    //@ assert unit: sum / sum == 1;
+    /*@ assert value: \forall integer i; 0 <= i < n ==>
+                        s[i] == \exp(\at(s[i], Pre) - SlMax{Pre}(s, n))
+                                / SlSumExp{Pre}(s, n, SlMax{Pre}(s, n)); */
 }
 
 void sl_softmax(size_t n, const double *s, double *w)

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "kernels/linalg.h"
+#include "kernels/slmath.h"
 #include "kernels/softmax.h"
 #include "kernels/stream.h"
 
@@ -33,6 +34,21 @@ void sl_stream_init(sl_stream *st, size_t D, double *mean, const double *h,
 }
 
 /* The first token is the whole measure: mean z, no spread. */
+/*@
+  requires ok:      sl_stream_ok(st) && st->count == 0;
+  requires valid_z: \valid_read(z + (0 .. st->dim - 1));
+  requires sep:     \separated(z + (0 .. st->dim - 1), st,
+                                st->mean + (0 .. st->dim - 1));
+  requires sep_c:   st->comom != \null ==>
+                      \separated(z + (0 .. st->dim - 1),
+                                 st->comom + (0 .. st->dim - 1));
+  assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
+           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1];
+  ensures  count:   st->count == 1;
+  ensures  max:     st->max == s;
+  ensures  mass:    st->wsum == 1;
+  ensures  ok:      sl_stream_ok(st);
+*/
 static void stream_first(sl_stream *st, double s, double t, const double *z)
 {
     st->max = s;
@@ -41,6 +57,9 @@ static void stream_first(sl_stream *st, double s, double t, const double *z)
     st->tmean = t;
     /*@
       loop invariant bound: 0 <= k <= st->dim;
+      loop invariant same:  st->dim == \at(st->dim, LoopEntry)
+                            && st->mean == \at(st->mean, LoopEntry)
+                            && st->comom == \at(st->comom, LoopEntry);
       loop assigns k, st->mean[0 .. st->dim - 1],
                    st->comom[0 .. st->dim - 1];
       loop variant st->dim - k;
@@ -68,7 +87,7 @@ void sl_stream_push(sl_stream *st, double s, const double *z)
      *    r = exp(M_old - s) in [0, 1) and the new token weighs 1. */
     double e;
     if (s > st->max) {
-        double r = exp(st->max - s);
+        double r = sl_exp(st->max - s);
         st->wsum *= r;
         st->wsq *= r * r;
         if (st->comom != NULL) {
@@ -83,7 +102,7 @@ void sl_stream_push(sl_stream *st, double s, const double *z)
         st->max = s;
         e = 1.0;
     } else {
-        e = exp(s - st->max);
+        e = sl_exp(s - st->max);
     }
 
     /* 3. Weighted Welford update of the means and the co-moment. */
@@ -126,7 +145,7 @@ static double dot4(size_t n, const double *a, const double *b)
           loop assigns j, p0, p1, p2, p3;
           loop variant n - j;
         */
-        for (; j + 4 <= n; j += 4) {
+        for (; n - j >= 4; j += 4) {
             p0 += a[j];
             p1 += a[j + 1];
             p2 += a[j + 2];
@@ -145,7 +164,7 @@ static double dot4(size_t n, const double *a, const double *b)
           loop assigns j, p0, p1, p2, p3;
           loop variant n - j;
         */
-        for (; j + 4 <= n; j += 4) {
+        for (; n - j >= 4; j += 4) {
             p0 += a[j] * b[j];
             p1 += a[j + 1] * b[j + 1];
             p2 += a[j + 2] * b[j + 2];
@@ -190,7 +209,7 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
       loop assigns j, bmean[0 .. D - 1];
       loop variant nb - j;
     */
-    for (; j + 4 <= nb; j += 4) {
+    for (; nb - j >= 4; j += 4) {
         const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
         const double *z3 = z2 + D;
         double e0 = e[j], e1 = e[j + 1], e2 = e[j + 2], e3 = e[j + 3];
@@ -236,7 +255,7 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
           loop assigns j, t[0 .. nb - 1];
           loop variant nb - j;
         */
-        for (; j + 4 <= nb; j += 4) {
+        for (; nb - j >= 4; j += 4) {
             const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
             const double *z3 = z2 + D;
             double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
@@ -285,7 +304,7 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
           loop assigns j, bcomom[0 .. D - 1];
           loop variant nb - j;
         */
-        for (; j + 4 <= nb; j += 4) {
+        for (; nb - j >= 4; j += 4) {
             const double *z0 = Z + j * D, *z1 = z0 + D, *z2 = z1 + D;
             const double *z3 = z2 + D;
             double d0 = t[j], d1 = t[j + 1], d2 = t[j + 2], d3 = t[j + 3];
@@ -340,11 +359,13 @@ void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
     double smax = sl_max(nb, s);
     /*@
       loop invariant bound: 0 <= j <= nb;
+      loop invariant copy:  \forall integer i; 0 <= i < j ==> e[i] == s[i];
       loop assigns j, e[0 .. nb - 1];
       loop variant nb - j;
     */
     for (size_t j = 0; j < nb; j++)
         e[j] = s[j];
+    //@ assert below: \forall integer i; 0 <= i < nb ==> e[i] <= smax;
     sl_exp_shift(nb, e, smax);
 
     /* 2. The block, folded in. */
@@ -380,7 +401,7 @@ void sl_stream_merge(sl_stream *dst, const sl_stream *src)
     /* 2. Both sides relative to the larger maximum: r1, r2 in [0, 1] and
      *    one of them is 1, so the merged mass is >= 1. */
     double m = dst->max > src->max ? dst->max : src->max;
-    double r1 = exp(dst->max - m), r2 = exp(src->max - m);
+    double r1 = sl_exp(dst->max - m), r2 = sl_exp(src->max - m);
     double w1 = dst->wsum * r1, w2 = src->wsum * r2;
     double wsum = w1 + w2;
     double share = w2 / wsum;
@@ -414,11 +435,18 @@ void sl_stream_finish(const sl_stream *st, size_t p, const double *V, double *F,
     sl_matvec(p, st->dim, V, st->mean, F);
 
     /* 2. log((1/n) sum_i e^{s_i}) = M + log(wsum) - log(n). */
-    *lognorm = st->max + log(st->wsum) - log((double)st->count);
+    *lognorm = st->max + sl_log(st->wsum) - sl_log((double)st->count);
 
     /* 3. 1 / sum_i w_i^2 with w_i = e_i / wsum. */
     if (ess != NULL)
         *ess = st->wsum * st->wsum / st->wsq;
+
+    /* The kernel wrote F, lognorm and ess only: the frame of the proof. */
+    //@ assert kept_V: SlSameMat{Pre, Here}(V, p, st->dim);
+    //@ assert kept_mean: SlSame{Pre, Here}(st->mean, st->dim);
+    /*@ assert output: \forall integer r; 0 <= r < p ==>
+                         F[r] == \at(SlRowDot(V, st->mean, st->dim, r), Pre);
+    */
 }
 
 void sl_stream_backward(const sl_stream *st, size_t p, size_t Dq,
@@ -429,21 +457,33 @@ void sl_stream_backward(const sl_stream *st, size_t p, size_t Dq,
 
     /* 1. dl/dV = g zbar^T. */
     sl_outer(p, D, g, st->mean, dV);
+    //@ ghost OuterV:;
 
-    /* 2. dl/dW = (C_w h) x^T with C_w h = comom / wsum. */
+    /* 2. dl/dW = (C_w h) x^T with C_w h = comom / wsum: row k of dW is
+     *    x scaled by ck. */
     /*@
       loop invariant bound: 0 <= k <= D;
+      loop invariant done:  \forall integer q, j; 0 <= q < k && 0 <= j < Dq
+                              ==> SlAt(dW, Dq, q, j)
+                                  == \at((st->comom[q] / st->wsum) * x[j],
+                                         Pre);
       loop assigns k, dW[0 .. D * Dq - 1];
       loop variant D - k;
     */
-    for (size_t k = 0; k < D; k++) {
+    for (size_t k = 0; k != D; k++) {
         double ck = st->comom[k] / st->wsum;
-        /*@
-          loop invariant bound: 0 <= j <= Dq;
-          loop assigns j, dW[k * Dq .. k * Dq + Dq - 1];
-          loop variant Dq - j;
-        */
-        for (size_t j = 0; j < Dq; j++)
-            dW[k * Dq + j] = ck * x[j];
+        //@ assert row: SlRowFits(k, D, Dq);
+        sl_scale(Dq, ck, x, dW + k * Dq);
+        /*@ assert kept: \forall integer q, j; 0 <= q < k && 0 <= j < Dq ==>
+                           SlAt(dW, Dq, q, j)
+                           == \at(SlAt(dW, Dq, q, j), LoopCurrent); */
+        /*@ assert cur: \forall integer q, j; q == k && 0 <= j < Dq ==>
+                          SlAt(dW, Dq, q, j)
+                          == \at((st->comom[q] / st->wsum) * x[j], Pre); */
     }
+
+    /* Step 2 wrote dW only: the frame of the proof. */
+    //@ assert kept_dV: SlSameMat{OuterV, Here}(dV, p, D);
+    //@ assert in_g: SlSame{OuterV, Pre}(g, p);
+    //@ assert in_mean: SlSame{OuterV, Pre}(st->mean, D);
 }

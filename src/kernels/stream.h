@@ -64,7 +64,21 @@ typedef struct sl_stream {
     && \separated(st, st->mean + (0 .. st->dim - 1))
     && (st->comom != \null ==>
           \separated(st->comom + (0 .. st->dim - 1),
-                     st->mean + (0 .. st->dim - 1), st));
+                     st->mean + (0 .. st->dim - 1), st))
+    && (st->count >= 1 ==> st->wsum >= 1);
+
+  // The same for a state only read (a const pointer is never \valid).
+  predicate sl_stream_ok_read(sl_stream *st) =
+    \valid_read(st) && st->dim >= 1
+    && \valid_read(st->mean + (0 .. st->dim - 1))
+    && (st->h == \null <==> st->comom == \null)
+    && (st->h != \null ==> \valid_read(st->h + (0 .. st->dim - 1))
+                           && \valid_read(st->comom + (0 .. st->dim - 1)))
+    && \separated(st, st->mean + (0 .. st->dim - 1))
+    && (st->comom != \null ==>
+          \separated(st->comom + (0 .. st->dim - 1),
+                     st->mean + (0 .. st->dim - 1), st))
+    && (st->count >= 1 ==> st->wsum >= 1);
 */
 
 /* Start an empty stream over D-dimensional tokens.  mean (D) and, when h is
@@ -126,7 +140,8 @@ void sl_stream_push(sl_stream *st, double s, const double *z);
 /*@
   requires ok:       sl_stream_ok(st);
   requires block:    nb >= 1 && st->count + nb <= SIZE_MAX;
-  requires shape:    nb * st->dim <= SIZE_MAX;
+  requires shape:    nb * st->dim <= SIZE_MAX
+                     && 2 * st->dim + 2 * nb <= SIZE_MAX;
   requires valid_Z:  \valid_read(Z + (0 .. nb * st->dim - 1));
   requires valid_e:  \valid_read(e + (0 .. nb - 1));
   requires weights:  \forall integer j; 0 <= j < nb ==> 0 <= e[j] <= 1;
@@ -161,7 +176,8 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
 /*@
   requires ok:       sl_stream_ok(st);
   requires block:    nb >= 1 && st->count + nb <= SIZE_MAX;
-  requires shape:    nb * st->dim <= SIZE_MAX;
+  requires shape:    nb * st->dim <= SIZE_MAX
+                     && 2 * st->dim + 2 * nb <= SIZE_MAX;
   requires valid_Z:  \valid_read(Z + (0 .. nb * st->dim - 1));
   requires valid_s:  \valid_read(s + (0 .. nb - 1));
   requires finite:   SlFinite(s, nb);
@@ -191,7 +207,7 @@ void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
 /* Fold src into dst (same dim, both with or both without h, same h);
  * src is left unchanged. */
 /*@
-  requires ok:       sl_stream_ok(dst) && sl_stream_ok(src);
+  requires ok:       sl_stream_ok(dst) && sl_stream_ok_read(src);
   requires same:     dst->dim == src->dim && dst->h == src->h;
   requires room:     dst->count + src->count <= SIZE_MAX;
   requires sep:      \separated(dst, src, dst->mean + (0 .. dst->dim - 1),
@@ -203,6 +219,12 @@ void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
   assigns  dst->count, dst->max, dst->wsum, dst->wsq, dst->tmean,
            dst->mean[0 .. dst->dim - 1], dst->comom[0 .. dst->dim - 1];
   ensures  count:    dst->count == \old(dst->count) + src->count;
+  ensures  max:      \old(dst->count) == 0 && src->count > 0 ==>
+                       dst->max == src->max;
+  ensures  max_grow: \old(dst->count) > 0 && src->count > 0 ==>
+                       dst->max == (src->max > \old(dst->max) ? src->max
+                                                              : \old(dst->max));
+  ensures  max_keep: src->count == 0 ==> dst->max == \old(dst->max);
   ensures  ok:       sl_stream_ok(dst);
 */
 void sl_stream_merge(sl_stream *dst, const sl_stream *src);
@@ -210,7 +232,7 @@ void sl_stream_merge(sl_stream *dst, const sl_stream *src);
 /* Output F = V mean (p), *lognorm = log((1/count) sum_i exp(s_i)) and
  * *ess = wsum^2 / wsq; count >= 1.  ess may be NULL. */
 /*@
-  requires ok:       sl_stream_ok(st);
+  requires ok:       sl_stream_ok_read(st);
   requires nonempty: st->count >= 1;
   requires shape:    p >= 1 && p * st->dim <= SIZE_MAX;
   requires valid_V:  \valid_read(V + (0 .. p * st->dim - 1));
@@ -220,7 +242,9 @@ void sl_stream_merge(sl_stream *dst, const sl_stream *src);
                                 V + (0 .. p * st->dim - 1),
                                 st->mean + (0 .. st->dim - 1));
   requires sep_e:    ess != \null ==>
-                       \separated(ess, lognorm, F + (0 .. p - 1), st);
+                       \separated(ess, lognorm, F + (0 .. p - 1), st,
+                                  V + (0 .. p * st->dim - 1),
+                                  st->mean + (0 .. st->dim - 1));
   assigns  F[0 .. p - 1], *lognorm, *ess;
   ensures  output:   \forall integer r; 0 <= r < p ==>
                        F[r] == SlRowDot(V, st->mean, st->dim, r);
@@ -232,7 +256,7 @@ void sl_stream_finish(const sl_stream *st, size_t p, const double *V, double *F,
  * state's tokens and loss gradient g (p); the state must have been started
  * with h = V^T g.  count >= 1. */
 /*@
-  requires ok:       sl_stream_ok(st) && st->h != \null;
+  requires ok:       sl_stream_ok_read(st) && st->h != \null;
   requires nonempty: st->count >= 1;
   requires shape:    p >= 1 && Dq >= 1 && p * st->dim <= SIZE_MAX
                      && st->dim * Dq <= SIZE_MAX;
@@ -246,11 +270,11 @@ void sl_stream_finish(const sl_stream *st, size_t p, const double *V, double *F,
                                 st->mean + (0 .. st->dim - 1),
                                 st->comom + (0 .. st->dim - 1));
   assigns  dV[0 .. p * st->dim - 1], dW[0 .. st->dim * Dq - 1];
-  ensures  dV:       \forall integer r, k; 0 <= r < p && 0 <= k < st->dim
-                       ==> dV[r * st->dim + k] == g[r] * st->mean[k];
+  ensures  dV:       \forall integer r; 0 <= r < p ==>
+                       SlOuterRow{Post, Pre}(dV, st->dim, r, g, st->mean);
   ensures  dW:       \forall integer k, j; 0 <= k < st->dim && 0 <= j < Dq
-                       ==> dW[k * Dq + j]
-                           == (st->comom[k] / st->wsum) * x[j];
+                       ==> SlAt(dW, Dq, k, j)
+                           == \old((st->comom[k] / st->wsum) * x[j]);
 */
 void sl_stream_backward(const sl_stream *st, size_t p, size_t Dq,
                         const double *g, const double *x, double *dV,
