@@ -1,10 +1,11 @@
 /* test_softmax.c -- CUnit suite "softmax": stable softmax and log-sum-exp.
  *
- * Checks sl_softmax, sl_softmax_inplace, sl_logsumexp and sl_max against
- * values worked out by hand, against the invariances of softmax (shift by
- * a constant), against a naive formula where the naive formula is safe,
- * and on extreme finite scores where it is not (+-700, +-1e300, +-DBL_MAX):
- * there the answer must still be finite and right.
+ * Checks sl_softmax, sl_softmax_inplace, sl_logsumexp, sl_max and
+ * sl_rel_weights against values worked out by hand, against the
+ * invariances of softmax (shift by a constant), against a naive formula
+ * where the naive formula is safe, and on extreme finite scores where it
+ * is not (+-700, +-1e300, +-DBL_MAX): there the answer must still be
+ * finite and right.
  */
 #include <float.h>
 #include <math.h>
@@ -273,6 +274,26 @@ static void test_max(void)
     CU_ASSERT(same(sl_max(1, &one), -1.0e300, "max n=1"));
 }
 
+/* Relative weights: exp(s_i - max) exactly as libm gives it, 1 at every
+ * maximal score, the maximum returned, s untouched; extreme finite scores
+ * give 0, never NaN. */
+static void test_rel_weights(void)
+{
+    const double s[5] = {3.0, -1.0, 7.0, 2.0, 7.0};
+    const double far[3] = {-DBL_MAX, 0.0, DBL_MAX};
+    double e[5], f[3];
+    CU_ASSERT(same(sl_rel_weights(5, s, e), 7.0, "rel max"));
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT(same(e[i], exp(s[i] - 7.0), "rel value"));
+        CU_ASSERT(e[i] >= 0.0 && e[i] <= 1.0);
+    }
+    CU_ASSERT(same(e[2], 1.0, "rel top") && same(e[4], 1.0, "rel tie"));
+    CU_ASSERT(same(s[2], 7.0, "rel input kept"));
+    CU_ASSERT(same(sl_rel_weights(3, far, f), DBL_MAX, "rel far max"));
+    CU_ASSERT(same(f[0], 0.0, "rel -inf gap") && same(f[1], 0.0, "rel gap"));
+    CU_ASSERT(same(f[2], 1.0, "rel far top"));
+}
+
 void register_softmax_suite(void)
 {
     CU_pSuite s = CU_add_suite("softmax", NULL, NULL);
@@ -286,4 +307,5 @@ void register_softmax_suite(void)
     testing_add(s, "logsumexp_dominant", test_logsumexp_dominant);
     testing_add(s, "inplace", test_inplace);
     testing_add(s, "max", test_max);
+    testing_add(s, "rel_weights", test_rel_weights);
 }

@@ -14,6 +14,7 @@ Modes:
 
   full    run the provers where the cache has no answer, then rewrite the
           cache so that it holds exactly this run's entries (make proofs);
+          with --functions, only adds the entries of those functions;
   replay  the gate without provers when nothing changed (make check).
           The full run records, in proofs/wp/status.json, every goal's
           verdict under a digest of everything the verdicts depend on
@@ -514,7 +515,10 @@ def main():
     source = "wp"
     goals = None
     if args.mode == "full":
-        goals, _ = run_wp(args, workdir, "cleanup")
+        # A run restricted to some functions must not drop the cache
+        # entries of the others: it only adds to the cache.
+        goals, _ = run_wp(args, workdir,
+                          "update" if args.functions else "cleanup")
         if not args.functions:
             write_record(args, digest, goals)
     elif not args.force and not args.functions:

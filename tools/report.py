@@ -282,8 +282,10 @@ td.l,th.l{text-align:left}
 font-weight:bold;font-size:15px}
 .ok{background:#d9f2d9;color:#0d5d0d}
 .bad{background:#f8d7d7;color:#8a0000}
-.grid{display:flex;flex-wrap:wrap;gap:12px}
+.grid{display:grid;gap:12px;
+grid-template-columns:repeat(auto-fill,minmax(480px,1fr))}
 .fig{border:1px solid #eee;border-radius:4px;padding:4px;background:#fff}
+.fig svg{width:100%;height:auto;display:block}
 .fig p{margin:2px 6px;font-size:12px;color:#555;max-width:600px}
 .cards{display:flex;gap:14px;flex-wrap:wrap}
 .card{border:1px solid #e3e3e3;border-radius:6px;padding:8px 14px;

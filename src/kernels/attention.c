@@ -63,7 +63,9 @@ void sl_attn_forward(size_t n, size_t D, size_t Dq, size_t p, const double *Z,
     if (pi == NULL)
         *lognorm -= sl_log((double)n);
 
-    /* Steps 5-7 wrote zbar, F and lognorm only: the frame of the proof. */
+    /* Steps 5-7 wrote zbar, F and lognorm only: the frame of the proof
+     * (Z first as a flat array, whose indices stay linear). */
+    //@ assert kept_Zf: SlSame{Weighted, Here}(Z, n * D);
     //@ assert kept_a: SlSame{Tilted, Here}(a, D);
     /*@ assert tilt: \forall integer k; 0 <= k < D ==>
                        a[k] == \at(SlRowDot(W, x, Dq, k), Pre); */

@@ -24,6 +24,7 @@
 #ifndef SOFTLIN_ATTENTION_H
 #define SOFTLIN_ATTENTION_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +56,7 @@
                                   w + (0 .. n - 1), zbar + (0 .. D - 1),
                                   F + (0 .. p - 1), lognorm);
   assigns  a[0 .. D - 1], w[0 .. n - 1], zbar[0 .. D - 1], F[0 .. p - 1],
-           *lognorm;
+           *lognorm, errno;
   ensures  tilt:     \forall integer k; 0 <= k < D ==>
                        a[k] == \old(SlRowDot(W, x, Dq, k));
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= w[i] <= 1;

@@ -81,13 +81,17 @@ void sl_linear_limit_gauss(size_t D, size_t Dq, size_t p, const double *m,
     //@ assert kept_S: SlSameMat{Tilted, Here}(S, D, D);
     //@ assert kept_V: SlSameMat{Moment, Here}(V, p, D);
     //@ assert kept_u: SlSame{Moment, Here}(u, D);
-    //@ assert dot: ma == SlDot(m, a, D);
     /*@ assert axpy: \forall integer k; 0 <= k < D ==>
                        u[k] == \at(u[k] + ma * m[k], Dotted); */
     /*@ assert same_m: \forall integer k; 0 <= k < D ==>
                          m[k] == \at(m[k], Dotted); */
+    /*@ assert prod: \forall integer k; 0 <= k < D ==>
+                       ma * m[k] == ma * \at(m[k], Dotted); */
+    /*@ assert shifted: \forall integer k; 0 <= k < D ==>
+                          u[k] == \at(u[k], Dotted) + ma * m[k]; */
     /*@ assert sa: \forall integer k; 0 <= k < D ==>
                      \at(u[k], Dotted) == SlRowDot(S, a, D, k); */
     /*@ assert moment: \forall integer k; 0 <= k < D ==>
                          u[k] == SlRowDot(S, a, D, k) + ma * m[k]; */
+    //@ assert dot: ma == SlDot(m, a, D);
 }

@@ -45,7 +45,7 @@ double sl_exp_shift(size_t n, double *s, double c)
                               \at(s[j], Pre) == c ==> s[j] == 1;
       loop invariant rest:  \forall integer j; i <= j < n ==>
                               s[j] == \at(s[j], Pre);
-      loop assigns i, s[0 .. n - 1];
+      loop assigns i, s[0 .. n - 1], errno;
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++)
@@ -55,6 +55,33 @@ double sl_exp_shift(size_t n, double *s, double c)
     /* 2. Their sum, left to right: the same additions in the same order as
      *    when they were accumulated in step 1. */
     return sl_sum(n, s);
+}
+
+double sl_rel_weights(size_t n, const double *s, double *e)
+{
+    /* 1. The largest score, attained at some k. */
+    double m = sl_max(n, s);
+    //@ assert fin_m: \is_finite(m);
+
+    /* 2. A copy of the scores: every entry <= m, and finite. */
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant copy:  \forall integer j; 0 <= j < i ==> e[j] == s[j];
+      loop assigns i, e[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        e[i] = s[i];
+    //@ assert below: \forall integer i; 0 <= i < n ==> e[i] <= m;
+    //@ assert fin_e: SlFinite(e, n);
+    //@ ghost Copied:;
+
+    /* 3. Their exponentials relative to m: in [0, 1], and exp(0) = 1 where
+     *    the maximum is attained. */
+    (void)sl_exp_shift(n, e, m);
+    /*@ assert top: \forall integer k; 0 <= k < n ==>
+                      \at(e[k], Copied) == m ==> e[k] == 1; */
+    return m;
 }
 
 void sl_normalise(size_t n, double *s, double d)
@@ -135,7 +162,7 @@ double sl_logsumexp(size_t n, const double *s)
       loop invariant bound: 0 <= i <= n;
       loop invariant sign:  0 <= rest <= i;
       loop invariant value: rest + (top < i ? 1 : 0) == SlSumExp(s, i, m);
-      loop assigns i, rest;
+      loop assigns i, rest, errno;
       loop variant n - i;
     */
     for (size_t i = 0; i < n; i++) {

@@ -11,6 +11,7 @@
 #ifndef SOFTLIN_SOFTMAX_H
 #define SOFTLIN_SOFTMAX_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #include "softlin.acsl"
@@ -34,7 +35,7 @@ double sl_max(size_t n, const double *s);
   requires valid_s:  \valid(s + (0 .. n - 1));
   requires finite:   SlFinite(s, n) && \is_finite(c);
   requires below:    \forall integer i; 0 <= i < n ==> s[i] <= c;
-  assigns  s[0 .. n - 1];
+  assigns  s[0 .. n - 1], errno;
   ensures  value:    \forall integer i; 0 <= i < n ==>
                        s[i] == \exp(\old(s[i]) - c);
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= s[i] <= 1;
@@ -45,6 +46,26 @@ double sl_max(size_t n, const double *s);
   ensures  size:     \result <= n;
 */
 double sl_exp_shift(size_t n, double *s, double c);
+
+/* e_i = exp(s_i - M) with M = max_i s_i, returning M: the weights of n
+ * scores relative to their maximum, each in [0, 1] and exactly 1 at the
+ * maximum.  e may not alias s.  n >= 1.  sl_stream_push_block folds such
+ * weights into a stream (stream.h). */
+/*@
+  requires nonempty: n >= 1;
+  requires valid_s:  \valid_read(s + (0 .. n - 1));
+  requires valid_e:  \valid(e + (0 .. n - 1));
+  requires sep:      \separated(e + (0 .. n - 1), s + (0 .. n - 1));
+  requires finite:   SlFinite(s, n);
+  assigns  e[0 .. n - 1], errno;
+  ensures  max:      \result == SlMax(s, n);
+  ensures  finite:   \is_finite(\result);
+  ensures  value:    \forall integer i; 0 <= i < n ==>
+                       e[i] == \exp(s[i] - \result);
+  ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= e[i] <= 1;
+  ensures  top:      \exists integer k; 0 <= k < n && e[k] == 1;
+*/
+double sl_rel_weights(size_t n, const double *s, double *e);
 
 /* s_i = s_i / d in place, d > 0: the last step of softmax. */
 /*@
@@ -65,7 +86,7 @@ void sl_normalise(size_t n, double *s, double d);
   requires valid_w:  \valid(w + (0 .. n - 1));
   requires sep:      \separated(w + (0 .. n - 1), s + (0 .. n - 1));
   requires finite:   SlFinite(s, n);
-  assigns  w[0 .. n - 1];
+  assigns  w[0 .. n - 1], errno;
   ensures  value:    \forall integer i; 0 <= i < n ==>
                        w[i] == SlSoftmax(s, n, i);
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= w[i] <= 1;
@@ -78,7 +99,7 @@ void sl_softmax(size_t n, const double *s, double *w);
   requires nonempty: n >= 1;
   requires valid_s:  \valid(s + (0 .. n - 1));
   requires finite:   SlFinite(s, n);
-  assigns  s[0 .. n - 1];
+  assigns  s[0 .. n - 1], errno;
   ensures  value:    \forall integer i; 0 <= i < n ==>
                        s[i] == SlSoftmax{Pre}(s, n, i);
   ensures  range:    \forall integer i; 0 <= i < n ==> 0 <= s[i] <= 1;
@@ -92,7 +113,7 @@ void sl_softmax_inplace(size_t n, double *s);
   requires nonempty: n >= 1;
   requires valid_s:  \valid_read(s + (0 .. n - 1));
   requires finite:   SlFinite(s, n);
-  assigns  \nothing;
+  assigns  errno;
   ensures  lower:    \result >= SlMax(s, n);
   ensures  value:    \result == SlLse(s, n);
 */

@@ -133,6 +133,9 @@ void sl_stream_push(sl_stream *st, double s, const double *z)
   requires valid_a: \valid_read(a + (0 .. n - 1));
   requires valid_b: b == \null || \valid_read(b + (0 .. n - 1));
   assigns  \nothing;
+  ensures  mass:    b == \null ==> SlNonnegs(a, n) ==>
+                      (\exists integer k; 0 <= k < n && a[k] == 1) ==>
+                      1 <= \result;
 */
 static double dot4(size_t n, const double *a, const double *b)
 {
@@ -140,8 +143,14 @@ static double dot4(size_t n, const double *a, const double *b)
     size_t j = 0;
 
     if (b == NULL) {
+        /* A sum of nonnegative terms, one of them 1, is at least 1. */
         /*@
           loop invariant bound: 0 <= j <= n;
+          loop invariant pos:   SlNonnegs(a, n) ==>
+                                  0 <= p0 && 0 <= p1 && 0 <= p2 && 0 <= p3;
+          loop invariant one:   SlNonnegs(a, n) ==>
+                                  (\exists integer k; 0 <= k < j && a[k] == 1)
+                                  ==> 1 <= p0 + p1 + p2 + p3;
           loop assigns j, p0, p1, p2, p3;
           loop variant n - j;
         */
@@ -153,6 +162,11 @@ static double dot4(size_t n, const double *a, const double *b)
         }
         /*@
           loop invariant bound: 0 <= j <= n;
+          loop invariant pos:   SlNonnegs(a, n) ==>
+                                  0 <= p0 && 0 <= p1 && 0 <= p2 && 0 <= p3;
+          loop invariant one:   SlNonnegs(a, n) ==>
+                                  (\exists integer k; 0 <= k < j && a[k] == 1)
+                                  ==> 1 <= p0 + p1 + p2 + p3;
           loop assigns j, p0;
           loop variant n - j;
         */
@@ -191,6 +205,7 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
 
     /* 1. The block's mass: sum e_j >= 1 (one e_j is 1) and sum e_j^2. */
     double w = dot4(nb, e, NULL), wsq = dot4(nb, e, e);
+    //@ assert mass: 1 <= w;
 
     /* 2. First pass: bmean = sum_j e_j z_j / w, the tokens taken four at
      *    a time (the sum of a group, then the group into bmean), which
@@ -353,23 +368,18 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
 void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
                           const double *Z, double *work)
 {
-    double *e = work + 2 * st->dim + nb;
+    /* work holds the weights e (nb), then push_weighted's own work. */
+    double *e = work;
 
-    /* 1. Weights relative to the block's maximum, each in [0, 1]. */
-    double smax = sl_max(nb, s);
-    /*@
-      loop invariant bound: 0 <= j <= nb;
-      loop invariant copy:  \forall integer i; 0 <= i < j ==> e[i] == s[i];
-      loop assigns j, e[0 .. nb - 1];
-      loop variant nb - j;
-    */
-    for (size_t j = 0; j < nb; j++)
-        e[j] = s[j];
-    //@ assert below: \forall integer i; 0 <= i < nb ==> e[i] <= smax;
-    sl_exp_shift(nb, e, smax);
+    /* 1. Weights relative to the block's maximum: in [0, 1], 1 at it. */
+    double smax = sl_rel_weights(nb, s, e);
+    //@ ghost Weighted:;
 
-    /* 2. The block, folded in. */
-    sl_stream_push_weighted(st, nb, smax, e, Z, work);
+    /* 2. The block, folded in; the scores s are read-only throughout, so
+     *    their maximum is still smax. */
+    sl_stream_push_weighted(st, nb, smax, e, Z, work + nb);
+    //@ assert kept_s: SlEqual{Weighted, Here}(s, s, nb);
+    //@ assert smax_s: smax == SlMax(s, nb);
 }
 
 void sl_stream_merge(sl_stream *dst, const sl_stream *src)

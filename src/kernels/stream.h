@@ -33,6 +33,7 @@
 #ifndef SOFTLIN_STREAM_H
 #define SOFTLIN_STREAM_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,7 +115,7 @@ void sl_stream_init(sl_stream *st, size_t D, double *mean, const double *h,
                        \separated(z + (0 .. st->dim - 1),
                                   st->comom + (0 .. st->dim - 1));
   assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
-           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1];
+           st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1], errno;
   ensures  count:    st->count == \old(st->count) + 1;
   ensures  max:      \old(st->count) == 0 ==> st->max == s;
   ensures  max_grow: \old(st->count) > 0 ==>
@@ -127,8 +128,8 @@ void sl_stream_push(sl_stream *st, double s, const double *z);
 /* Push nb >= 1 tokens Z (nb x D, row-major) at once, given their
  * relative weights e_j = exp(s_j - smax), where s_j are the tokens' scores
  * and smax their maximum (so every e_j lies in [0, 1] and the maximal
- * tokens have e_j = 1; sl_max and sl_exp_shift of softmax.h compute them,
- * as sl_stream_push_block does).  The block is summarised on its own, by
+ * tokens have e_j = 1; sl_rel_weights of softmax.h computes them, as
+ * sl_stream_push_block does).  The block is summarised on its own, by
  * two passes over it (weighted means, then the co-moment about them), and
  * folded into the state by sl_stream_merge: one rescale per block instead
  * of one per new maximum.  work: 2 D + nb doubles.
@@ -158,7 +159,7 @@ void sl_stream_push(sl_stream *st, double s, const double *z);
                                      st->comom + (0 .. st->dim - 1));
   assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
            st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1],
-           work[0 .. 2 * st->dim + nb - 1];
+           work[0 .. 2 * st->dim + nb - 1], errno;
   ensures  count:    st->count == \old(st->count) + nb;
   ensures  max:      \old(st->count) == 0 ==> st->max == smax;
   ensures  max_grow: \old(st->count) > 0 ==>
@@ -171,7 +172,7 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
                              const double *e, const double *Z, double *work);
 
 /* Push nb >= 1 tokens Z (nb x D) with finite scores s (nb) at once: the
- * weights by sl_max and sl_exp_shift (libm exp), then
+ * weights by sl_rel_weights (libm exp), then
  * sl_stream_push_weighted.  work: 2 D + 2 nb doubles. */
 /*@
   requires ok:       sl_stream_ok(st);
@@ -189,10 +190,12 @@ void sl_stream_push_weighted(sl_stream *st, size_t nb, double smax,
                        \separated(work + (0 .. 2 * st->dim + 2 * nb - 1),
                                   st->comom + (0 .. st->dim - 1))
                        && \separated(Z + (0 .. nb * st->dim - 1),
+                                     st->comom + (0 .. st->dim - 1))
+                       && \separated(s + (0 .. nb - 1),
                                      st->comom + (0 .. st->dim - 1));
   assigns  st->count, st->max, st->wsum, st->wsq, st->tmean,
            st->mean[0 .. st->dim - 1], st->comom[0 .. st->dim - 1],
-           work[0 .. 2 * st->dim + 2 * nb - 1];
+           work[0 .. 2 * st->dim + 2 * nb - 1], errno;
   ensures  count:    st->count == \old(st->count) + nb;
   ensures  max:      \old(st->count) == 0 ==> st->max == SlMax(s, nb);
   ensures  max_grow: \old(st->count) > 0 ==>
@@ -217,7 +220,8 @@ void sl_stream_push_block(sl_stream *st, size_t nb, const double *s,
                                   src->comom + (0 .. src->dim - 1),
                                   src->mean + (0 .. src->dim - 1), src);
   assigns  dst->count, dst->max, dst->wsum, dst->wsq, dst->tmean,
-           dst->mean[0 .. dst->dim - 1], dst->comom[0 .. dst->dim - 1];
+           dst->mean[0 .. dst->dim - 1], dst->comom[0 .. dst->dim - 1],
+           errno;
   ensures  count:    dst->count == \old(dst->count) + src->count;
   ensures  max:      \old(dst->count) == 0 && src->count > 0 ==>
                        dst->max == src->max;
