@@ -153,6 +153,21 @@ static void test_writes_within_output(void)
     CU_ASSERT(same(buf[7], LINALG_SENTINEL, "outer after"));
 }
 
+/* copy: every entry bit for bit (signed zero, extremes), nothing past n. */
+static void test_copy(void)
+{
+    const double x[4] = {-0.0, DBL_MAX, -DBL_MIN, 0x1.23456789abcdep-3};
+    double buf[6];
+    for (int i = 0; i < 6; i++)
+        buf[i] = LINALG_SENTINEL;
+    sl_copy(4, x, buf + 1);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT(same(buf[i + 1], x[i], "copy value"));
+    CU_ASSERT(signbit(buf[1]) != 0);
+    CU_ASSERT(same(buf[0], LINALG_SENTINEL, "copy before"));
+    CU_ASSERT(same(buf[5], LINALG_SENTINEL, "copy after"));
+}
+
 void register_linalg_suite(void)
 {
     CU_pSuite s = CU_add_suite("linalg", NULL, NULL);
@@ -163,4 +178,5 @@ void register_linalg_suite(void)
     testing_add(s, "matvec_t_hand", test_matvec_t_hand);
     testing_add(s, "outer_hand", test_outer_hand);
     testing_add(s, "writes_within_output", test_writes_within_output);
+    testing_add(s, "copy", test_copy);
 }

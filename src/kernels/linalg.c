@@ -91,6 +91,18 @@ void sl_scale(size_t n, double a, const double *x, double *y)
         y[i] = a * x[i];
 }
 
+void sl_copy(size_t n, const double *x, double *y)
+{
+    /*@
+      loop invariant bound: 0 <= i <= n;
+      loop invariant done:  \forall integer k; 0 <= k < i ==> y[k] == x[k];
+      loop assigns i, y[0 .. n - 1];
+      loop variant n - i;
+    */
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i];
+}
+
 void sl_axpy(size_t n, double a, const double *x, double *y)
 {
     /*@

@@ -70,6 +70,16 @@ void sl_matvec_t(size_t rows, size_t cols, const double *A, const double *x,
 */
 void sl_scale(size_t n, double a, const double *x, double *y);
 
+/* y = x, x and y (n); y may not overlap x. */
+/*@
+  requires valid_x: \valid_read(x + (0 .. n - 1));
+  requires valid_y: \valid(y + (0 .. n - 1));
+  requires sep:     \separated(y + (0 .. n - 1), x + (0 .. n - 1));
+  assigns  y[0 .. n - 1];
+  ensures  value:   \forall integer i; 0 <= i < n ==> y[i] == x[i];
+*/
+void sl_copy(size_t n, const double *x, double *y);
+
 /* y = y + a x, x and y (n); y may not overlap x. */
 /*@
   requires valid_x: \valid_read(x + (0 .. n - 1));

@@ -64,14 +64,7 @@ double sl_rel_weights(size_t n, const double *s, double *e)
     //@ assert fin_m: \is_finite(m);
 
     /* 2. A copy of the scores: every entry <= m, and finite. */
-    /*@
-      loop invariant bound: 0 <= i <= n;
-      loop invariant copy:  \forall integer j; 0 <= j < i ==> e[j] == s[j];
-      loop assigns i, e[0 .. n - 1];
-      loop variant n - i;
-    */
-    for (size_t i = 0; i < n; i++)
-        e[i] = s[i];
+    sl_copy(n, s, e);
     //@ assert below: \forall integer i; 0 <= i < n ==> e[i] <= m;
     //@ assert fin_e: SlFinite(e, n);
     //@ ghost Copied:;
@@ -125,14 +118,7 @@ void sl_softmax_inplace(size_t n, double *s)
 
 void sl_softmax(size_t n, const double *s, double *w)
 {
-    /*@
-      loop invariant bound: 0 <= i <= n;
-      loop invariant copy:  \forall integer j; 0 <= j < i ==> w[j] == s[j];
-      loop assigns i, w[0 .. n - 1];
-      loop variant n - i;
-    */
-    for (size_t i = 0; i < n; i++)
-        w[i] = s[i];
+    sl_copy(n, s, w);
     //@ assert copied: SlEqual{Here, Pre}(w, s, n);
     sl_softmax_inplace(n, w);
 }
